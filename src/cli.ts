@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+/**
+ * The `agentium` entry point. Only commander is imported up front: every command's module (and
+ * with it any cloud SDK) is loaded with `await import()` when that command runs, so `--help`,
+ * `--version` and `run --dry-run` stay close to a bare Node start (DESIGN §6).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, UsageError } from './errors.js';
+import { reportError } from './output.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** True when `--json` was given anywhere on the command line, so even parse errors come out as JSON. */
+const wantsJson = (argv: readonly string[]): boolean => argv.includes('--json');
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    if (!/^[1-9][0-9]{0,9}$/.test(value)) {
+      throw new UsageError(`${name} must be a positive integer, got "${value}"`, {
+        hint: `for example: --${name} 123`,
+      });
+    }
+    return Number(value);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('agentium')
+    .description(
+      'Turn a GitHub issue into a pull request written by an AI coding agent on a short-lived,\n' +
+        'least-privilege cloud VM that deletes itself.',
+    )
+    .version(packageJson.version, '-v, --version')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ agentium init --provider gcp --repo acme/widgets --app-id 12345 --yes
+  $ agentium run --issue 123 --dry-run
+  $ agentium run --issue 123 --repo acme/widgets --provider aws --dry-run --json
+  $ agentium run --issue 123 --local
+  $ kubectl logs pod/x | agentium redact --secret-env GITHUB_TOKEN
+
+Exit codes: 0 ok, 1 failure, 2 usage/config, 3 auth, 4 not found, 5 capacity/quota, 6 policy refusal.
+Docs: docs/configuration.md, docs/security.md, docs/operations.md`,
+    );
+
+  program
+    .command('run')
+    .description('Provision a VM that turns one issue into a pull request (or print the plan with --dry-run)')
+    .requiredOption('-i, --issue <number>', 'issue number to work on', positiveInteger('issue'))
+    .option('-r, --repo <owner/name>', 'repository (default: "repo" from the config)')
+    .addOption(new Option('-p, --provider <provider>', 'where the session runs').choices(['gcp', 'aws', 'local']))
+    .option('--local', 'run the controller on this machine against the local Docker Engine (same as --provider local)')
+    .option('-c, --config <file>', 'configuration file', '.agentium.yaml')
+    .option('--lifetime <duration>', 'hard cap on the session, e.g. 90m or 2h (default: session.lifetime)')
+    .option('--on-demand', 'use an on-demand instead of a spot VM')
+    .option('--dry-run', 'print the session spec, cloud request and user-data; touch nothing')
+    .option('--json', 'print one JSON document on stdout (errors too)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ agentium run --issue 123 --dry-run                      # the plan, no credentials needed
+  $ agentium run --issue 123 --repo acme/widgets --provider gcp --dry-run --json
+  $ agentium run --issue 123 --local                        # same controller, local Docker`,
+    )
+    .action(async (options) => {
+      const { runCommand } = await import('./commands/run.js');
+      await runCommand(options);
+    });
+
+  program
+    .command('init')
+    .description('Write .agentium.yaml (interactive on a terminal, or from flags with --yes)')
+    .addOption(new Option('-p, --provider <provider>', 'cloud provider').choices(['gcp', 'aws', 'local']))
+    .option('-r, --repo <owner/name>', 'repository the agent works on')
+    .option('--app-id <id>', 'GitHub App id')
+    .option('--private-key-secret <name>', 'secret holding the GitHub App private key', 'agentium-github-app-key')
+    .option('--project <id>', 'GCP project id')
+    .option('--region <region>', 'AWS region')
+    .option('-c, --config <file>', 'file to write', '.agentium.yaml')
+    .option('-y, --yes', 'do not prompt; take flags and defaults')
+    .option('-f, --force', 'overwrite an existing file')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ agentium init                                            # asks on a terminal
+  $ agentium init --provider aws --repo acme/widgets --app-id 12345 --region eu-west-1 --yes`,
+    )
+    .action(async (options) => {
+      const { initCommand } = await import('./commands/init.js');
+      await initCommand(options);
+    });
+
+  program
+    .command('redact')
+    .description('Stream stdin to stdout with secrets replaced by [REDACTED:<rule>]')
+    .option(
+      '--secret-env <NAME>',
+      'also mask the value of environment variable NAME (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ agentium redact < build.log > build.redacted.log
+  $ GITHUB_TOKEN=... some-command 2>&1 | agentium redact --secret-env GITHUB_TOKEN`,
+    )
+    .action(async (options) => {
+      const { redactCommand } = await import('./commands/redact.js');
+      await redactCommand(options);
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const json = wantsJson(argv);
+  const program = buildProgram();
+  program.exitOverride();
+  // Commander's parse errors go through our one handler (JSON on stdout with --json, else stderr).
+  program.configureOutput({ outputError: () => undefined });
+  try {
+    await program.parseAsync(argv as string[]);
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return ExitCode.ok; // --help, --version
+      const message = error.message.replace(/^error: /, '');
+      return reportError(new UsageError(message, { hint: 'run with --help for usage' }), json);
+    }
+    return reportError(error, json);
+  }
+}
+
+process.exitCode = await main();
