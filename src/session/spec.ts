@@ -1,0 +1,138 @@
+/**
+ * The session spec: one plain, non-secret object that says everything about one session. Built by
+ * one pure function from config + flags; written into user-data for the controller; printed by
+ * `run --dry-run`. It holds secret *references* (names), never secret values.
+ */
+import type { AgentiumConfig, ProviderName } from '../config/schema.js';
+import { parseByteSize, parseDuration } from '../config/duration.js';
+import { UsageError } from '../errors.js';
+
+export const specVersion = 1;
+
+/** Exactly what the installation token may do (SECURITY-CHECKLIST 9). */
+export const tokenPermissions = { contents: 'write', pull_requests: 'write', issues: 'write' } as const;
+
+export interface SessionSpec {
+  version: typeof specVersion;
+  id: string;
+  provider: ProviderName;
+  repo: { owner: string; name: string; fullName: string };
+  issue: number;
+  branch: string;
+  createdAt: string;
+  deadline: string;
+  lifetimeSeconds: number;
+  github: {
+    apiUrl: string;
+    appId: string | undefined;
+    installationId: number | undefined;
+    /** Secret reference (name/ARN), never the key. */
+    privateKeySecret: string | undefined;
+    repositories: string[];
+    permissions: typeof tokenPermissions;
+  };
+  agent: {
+    name: string;
+    image: string;
+    command: string[] | undefined;
+    timeoutSeconds: number;
+    /** Secret reference for the LLM key; the egress proxy injects it, the agent never sees it. */
+    llmKeySecret: string | undefined;
+    user: string;
+    limits: { cpus: number; memoryBytes: number; pids: number };
+  };
+  egress: { allow: string[] };
+  policy: { maxDiffBytes: number; maxChangedFiles: number };
+  controller: { image: string };
+}
+
+/** Lifetime bounds per cloud: GCP maxRunDuration allows 30 s–120 d; our floor leaves time to work. */
+export const lifetimeRange: Record<ProviderName, { min: number; max: number }> = {
+  gcp: { min: 300, max: 120 * 86_400 },
+  // AWS has no native run-duration cap: the backstop is an OS shutdown timer with
+  // InstanceInitiatedShutdownBehavior=terminate; a week bounds the cost of a stuck VM.
+  aws: { min: 300, max: 7 * 86_400 },
+  local: { min: 60, max: 7 * 86_400 },
+};
+
+/** The container user: a fixed non-root uid/gid (SECURITY-CHECKLIST 15). */
+export const agentUser = '1000:1000';
+
+export interface SessionInputs {
+  provider: ProviderName;
+  issue: number;
+  /** Injected so the function stays pure: tests and dry-runs are reproducible. */
+  now: Date;
+  /** Random suffix for the session id (lowercase letters and digits). */
+  nonce: string;
+}
+
+export function branchForIssue(issue: number): string {
+  return `agentium/issue-${issue}`;
+}
+
+export function buildSessionSpec(config: AgentiumConfig, inputs: SessionInputs): SessionSpec {
+  const { provider, issue, now, nonce } = inputs;
+  if (!Number.isSafeInteger(issue) || issue <= 0) {
+    throw new UsageError(`issue must be a positive integer, got ${issue}`);
+  }
+  if (!config.repo) throw new UsageError('no repository given: pass --repo owner/name or set "repo" in the config');
+  const [owner = '', name = ''] = config.repo.split('/');
+
+  const lifetimeSeconds = parseDuration(config.session.lifetime) ?? Number.NaN;
+  const range = lifetimeRange[provider];
+  if (!(lifetimeSeconds >= range.min && lifetimeSeconds <= range.max)) {
+    throw new UsageError(
+      `session lifetime ${config.session.lifetime} is outside what ${provider} allows (${range.min / 60} minutes to ${range.max / 86_400} days)`,
+      { hint: 'set session.lifetime or --lifetime, e.g. 2h' },
+    );
+  }
+  const timeoutSeconds = parseDuration(config.agent.timeout) ?? Number.NaN;
+  if (!(timeoutSeconds > 0 && timeoutSeconds < lifetimeSeconds)) {
+    throw new UsageError(
+      `agent.timeout ${config.agent.timeout} must be shorter than the session lifetime ${config.session.lifetime}`,
+      { hint: 'the controller needs time after the agent to check, push and clean up' },
+    );
+  }
+
+  return {
+    version: specVersion,
+    id: `agentium-${issue}-${nonce}`,
+    provider,
+    repo: { owner, name, fullName: `${owner}/${name}` },
+    issue,
+    branch: branchForIssue(issue),
+    createdAt: now.toISOString(),
+    deadline: new Date(now.getTime() + lifetimeSeconds * 1000).toISOString(),
+    lifetimeSeconds,
+    github: {
+      apiUrl: config.github?.apiUrl ?? 'https://api.github.com',
+      appId: config.github ? String(config.github.appId) : undefined,
+      installationId: config.github?.installationId,
+      privateKeySecret: config.github?.privateKeySecret,
+      repositories: [name],
+      permissions: tokenPermissions,
+    },
+    agent: {
+      name: config.agent.name,
+      image: config.agent.image,
+      command: config.agent.command,
+      timeoutSeconds,
+      llmKeySecret: config.agent.llmKeySecret,
+      user: agentUser,
+      limits: {
+        cpus: config.agent.cpus,
+        memoryBytes: parseByteSize(config.agent.memory) ?? 0,
+        pids: config.agent.pids,
+      },
+    },
+    egress: { allow: [...config.egress.allow] },
+    policy: { ...config.policy },
+    controller: { image: config.controller.image },
+  };
+}
+
+/** Unix seconds of the deadline, as carried in labels/tags. */
+export function deadlineSeconds(spec: SessionSpec): number {
+  return Math.floor(Date.parse(spec.deadline) / 1000);
+}
