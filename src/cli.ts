@@ -68,9 +68,9 @@ Examples:
   $ agentium run --issue 123 --repo acme/widgets --provider gcp --dry-run --json
   $ agentium run --issue 123 --local                        # same controller, local Docker`,
     )
-    .action(async (options) => {
+    .action(async (options, command: Command) => {
       const { runCommand } = await import('./commands/run.js');
-      await runCommand(options);
+      await runCommand(options, command);
     });
 
   program

@@ -80,12 +80,13 @@ function readYamlSource(path: string, mustExist: boolean): YamlSource | undefine
     });
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const position = yamlError.linePos?.[0];
     const where = position ? `${path}:${position.line}:${position.col}` : path;
-    throw new ConfigError(`${where}: invalid YAML: ${yamlError.message.split('\n')[0]}`);
+    const reason = (yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(`${where}: invalid YAML: ${reason}`);
   }
   if (doc.contents !== null && !isMap(doc.contents)) {
     throw new ConfigError(`${path}:1:1: the configuration must be a mapping of keys to values`);

@@ -56,6 +56,9 @@ const gcp = z
     machineType: z.string().default('e2-standard-4').describe('Machine type.'),
     serviceAccount: z
       .email()
+      .refine((email) => !email.endsWith('-compute@developer.gserviceaccount.com'), {
+        message: 'must be a dedicated service account, not the default compute service account',
+      })
       .optional()
       .describe('Dedicated VM service account. Default: agentium-vm@<project>.iam.gserviceaccount.com (never the default compute SA).'),
     network: z.string().default('global/networks/default').describe('VPC network (used when no subnetwork is given).'),

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { formatDuration } from '../config/duration.js';
+import { loadConfig, requireProviderSettings } from '../config/load.js';
+import type { ProviderName } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import { printJson, progress } from '../output.js';
+import { planSession, type SessionPlan } from '../session/plan.js';
+
+export interface RunOptions {
+  issue: number;
+  repo?: string;
+  provider?: ProviderName;
+  local?: boolean;
+  config: string;
+  lifetime?: string;
+  onDemand?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** Session ids end in 8 random characters from [a-z0-9]: valid in GCP names and labels. */
+export function sessionNonce(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(8)].map((byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+export async function runCommand(options: RunOptions, command?: Command): Promise<void> {
+  if (options.local && options.provider && options.provider !== 'local') {
+    throw new UsageError(`--local conflicts with --provider ${options.provider}`, {
+      hint: 'use either --local or --provider gcp|aws',
+    });
+  }
+  const { config } = loadConfig({
+    path: options.config,
+    mustExist: command?.getOptionValueSource('config') === 'cli',
+    flags: [
+      { flag: '--repo', path: ['repo'], value: options.repo },
+      { flag: options.local ? '--local' : '--provider', path: ['provider'], value: options.local ? 'local' : options.provider },
+      { flag: '--lifetime', path: ['session', 'lifetime'], value: options.lifetime },
+      { flag: '--on-demand', path: ['session', 'spot'], value: options.onDemand ? false : undefined },
+    ],
+  });
+  const provider = config.provider;
+  requireProviderSettings(config, provider);
+  const plan = planSession(config, { provider, issue: options.issue, now: new Date(), nonce: sessionNonce() });
+
+  if (options.dryRun) {
+    if (options.json) printJson(plan);
+    else process.stdout.write(describePlan(plan, config.aws?.region));
+    return;
+  }
+  if (provider === 'local') {
+    const { runLocalSession } = await import('../../controller/local.js');
+    await runLocalSession(plan, { json: Boolean(options.json) });
+    return;
+  }
+  const { loadProvider } = await import('../providers/index.js');
+  const cloud = await loadProvider(provider, config);
+  progress(`creating ${provider} instance for session ${plan.session.id}…`);
+  const launched = await cloud.launch({ spec: plan.session, userData: plan.userData }, { onProgress: progress });
+  if (options.json) printJson({ session: plan.session.id, provider, ...launched });
+  else {
+    process.stdout.write(`${launched.sessionId}\n`);
+    progress(`instance ${launched.instance} is running in ${launched.location}; follow with: agentium status ${launched.sessionId}`);
+  }
+}
+
+/** The human dry-run: a short summary a reviewer can read, then the user-data itself. */
+export function describePlan(plan: SessionPlan, awsRegion?: string): string {
+  const { session, container } = plan;
+  const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(bytes % 1024 ** 3 === 0 ? 0 : 1)} GiB`;
+  const permissions = Object.entries(plan.githubToken.permissions)
+    .map(([name, level]) => `${name}:${level}`)
+    .join(', ');
+  const rows: Array<[string, string]> = [
+    ['session', session.id],
+    ['issue', `${session.repo.fullName}#${session.issue} → branch ${session.branch}`],
+    ['provider', placement(plan, awsRegion)],
+    ['lifetime', `${formatDuration(session.lifetimeSeconds)} (deadline ${session.deadline}); agent timeout ${formatDuration(session.agent.timeoutSeconds)}`],
+    ['token', `${permissions} on ${plan.githubToken.repositories.join(', ')} only; revoked at the end`],
+    ['agent', `${session.agent.name} ${container.image} as ${container.user}`],
+    [
+      'limits',
+      `${container.limits.cpus} CPUs, ${gib(container.limits.memoryBytes)} memory (no swap), ${container.limits.pids} processes, read-only root, all capabilities dropped`,
+    ],
+    ['network', container.network.allow.length > 0 ? `internal; egress only via proxy to ${container.network.allow.join(', ')}` : 'internal; no egress'],
+    ['controller', session.controller.image],
+  ];
+  const width = Math.max(...rows.map(([key]) => key.length));
+  const summary = rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`).join('\n');
+  return `Agentium dry run: nothing was created.\n${summary}\n\n--- user-data (cloud-init) ---\n${plan.userData}`;
+}
+
+function placement(plan: SessionPlan, awsRegion: string | undefined): string {
+  const request = plan.request;
+  if (request && 'instanceResource' in request) {
+    const spot = request.instanceResource.scheduling.provisioningModel === 'SPOT' ? 'spot' : 'on-demand';
+    return `gcp ${request.project}, zone ${request.zone}, ${request.instanceResource.machineType.split('/').pop()}, ${spot}, no external IP unless configured`;
+  }
+  if (request && 'ImageId' in request) {
+    const spot = 'InstanceMarketOptions' in request ? 'spot' : 'on-demand';
+    return `aws ${awsRegion ?? ''}, ${request.InstanceType}, ${spot}, image ${request.ImageId}, IMDSv2 only, terminate on shutdown`;
+  }
+  return 'local Docker Engine (no VM)';
+}
