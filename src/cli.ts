@@ -34,6 +34,9 @@ export function buildProgram(): Command {
         'least-privilege cloud VM that deletes itself.',
     )
     .version(packageJson.version, '-v, --version')
+    // Set before subcommands are added so they inherit it: parse errors reach our one handler.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
     .addHelpText(
       'after',
       `
@@ -124,9 +127,6 @@ Examples:
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const json = wantsJson(argv);
   const program = buildProgram();
-  program.exitOverride();
-  // Commander's parse errors go through our one handler (JSON on stdout with --json, else stderr).
-  program.configureOutput({ outputError: () => undefined });
   try {
     await program.parseAsync(argv as string[]);
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);

@@ -1,4 +1,4 @@
-import { AgentiumError, toAgentiumError } from './errors.js';
+import { toAgentiumError, type AgentiumError } from './errors.js';
 
 /** `--json` output: exactly one JSON document on stdout. */
 export function printJson(value: unknown): void {

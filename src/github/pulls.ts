@@ -1,0 +1,79 @@
+/**
+ * The session's pull request: at most one open PR per issue, from `agentium/issue-<N>`. A second
+ * run updates it instead of opening a duplicate.
+ */
+import { UsageError } from '../errors.js';
+import type { RepoRef } from './app.js';
+import type { GitHubClient } from './client.js';
+
+/** The only branch a session ever pushes (checklist 13). */
+export function issueBranch(issueNumber: number): string {
+  if (!Number.isSafeInteger(issueNumber) || issueNumber < 1) {
+    throw new UsageError(`issue number must be a positive integer, got ${issueNumber}`);
+  }
+  return `agentium/issue-${issueNumber}`;
+}
+
+export interface PullRequestRef {
+  number: number;
+  htmlUrl: string;
+  draft: boolean;
+}
+
+interface RawPull {
+  number: number;
+  html_url: string;
+  draft?: boolean;
+  head: { ref: string };
+}
+
+const repoPath = (repo: RepoRef) => `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.repo)}`;
+
+/** The open PR whose head is `agentium/issue-<N>` in the repository itself (not a fork), if any. */
+export async function findIssuePullRequest(client: GitHubClient, repo: RepoRef, issueNumber: number): Promise<PullRequestRef | undefined> {
+  const branch = issueBranch(issueNumber);
+  const pulls = await client.paginate<RawPull>(`${repoPath(repo)}/pulls`, {
+    query: { state: 'open', head: `${repo.owner}:${branch}` },
+    action: `look for an open pull request from ${branch}`,
+  });
+  const pull = pulls.find((candidate) => candidate.head.ref === branch);
+  return pull && { number: pull.number, htmlUrl: pull.html_url, draft: pull.draft ?? false };
+}
+
+/** PR body: the redacted text, guaranteed to close the issue. */
+export function pullRequestBody(issueNumber: number, body: string, redact: (text: string) => string): string {
+  const text = redact(body).trimEnd();
+  const closes = new RegExp(`\\bCloses #${issueNumber}\\b`);
+  return closes.test(text) ? text : `${text}${text ? '\n\n' : ''}Closes #${issueNumber}`;
+}
+
+export interface PullRequestOptions {
+  client: GitHubClient;
+  repo: RepoRef;
+  issueNumber: number;
+  /** The branch the PR merges into (the repository's default branch). */
+  base: string;
+  title: string;
+  body: string;
+  redact: (text: string) => string;
+}
+
+/** Open a draft PR for the issue branch, or update the open one (dedupe across runs). */
+export async function openOrUpdatePullRequest(options: PullRequestOptions): Promise<PullRequestRef & { created: boolean }> {
+  const { client, repo, issueNumber } = options;
+  const title = options.redact(options.title);
+  const body = pullRequestBody(issueNumber, options.body, options.redact);
+  const existing = await findIssuePullRequest(client, repo, issueNumber);
+  if (existing) {
+    const { data } = await client.request<RawPull>('PATCH', `${repoPath(repo)}/pulls/${existing.number}`, {
+      body: { title, body },
+      action: `update pull request #${existing.number}`,
+    });
+    return { number: data.number, htmlUrl: data.html_url, draft: data.draft ?? false, created: false };
+  }
+  const { data } = await client.request<RawPull>('POST', `${repoPath(repo)}/pulls`, {
+    body: { title, body, head: issueBranch(issueNumber), base: options.base, draft: true },
+    action: `open a pull request for issue #${issueNumber}`,
+  });
+  return { number: data.number, htmlUrl: data.html_url, draft: data.draft ?? true, created: true };
+}
