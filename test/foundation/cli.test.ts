@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema } from '../../src/config/write-schema.js';
+import { configJsonSchema, withReference } from '../../src/config/write-schema.js';
 import { projectRoot, runCli } from '../support/cli.js';
 import { assertValidCloudConfig } from '../support/cloud-init.js';
 
@@ -111,6 +111,14 @@ describe('agentium CLI', () => {
   it('ships a JSON Schema that matches the schema in code', () => {
     const committed = readFileSync(join(projectRoot, 'agentium.schema.json'), 'utf8');
     expect(committed, 'agentium.schema.json drifted: run `npm run build && npm run schema`').toBe(configJsonSchema());
+  });
+
+  it('documents every config key in docs/configuration.md, generated from the schema', () => {
+    const docs = readFileSync(join(projectRoot, 'docs/configuration.md'), 'utf8');
+    expect(docs, 'docs/configuration.md drifted: run `npm run build && npm run schema`').toBe(withReference(docs));
+    for (const key of ['provider', 'repo', 'github.appId', 'github.installationId', 'github.privateKeySecret', 'github.apiUrl', 'gcp.project', 'gcp.zones', 'gcp.serviceAccount', 'gcp.subnetwork', 'gcp.apiEndpoint', 'aws.region', 'aws.subnetIds', 'aws.securityGroupIds', 'aws.instanceProfile', 'aws.ami', 'aws.endpoint', 'agent.name', 'agent.image', 'agent.command', 'agent.llmKeySecret', 'egress.allow']) {
+      expect(docs).toContain(`| \`${key}\` |`);
+    }
   });
 });
 
