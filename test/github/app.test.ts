@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(() => github.close());
 afterEach(() => {
-  expect(github.violations).toEqual([]);
+  expect(github.violations.splice(0)).toEqual([]);
 });
 
 describe('installation token request (checklist 9)', () => {

@@ -16,7 +16,8 @@ const nodeId = (kind: string, id: number) => Buffer.from(`0${kind}${id}`).toStri
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function userObject(urls: Urls, user: FakeUser) {
-  const api = `${urls.api}/users/${user.login}`;
+  const login = encodeURIComponent(user.login);
+  const api = `${urls.api}/users/${login}`;
   return {
     login: user.login,
     id: user.id,
@@ -24,7 +25,7 @@ export function userObject(urls: Urls, user: FakeUser) {
     avatar_url: `${urls.html}/avatars/u/${user.id}`,
     gravatar_id: '',
     url: api,
-    html_url: `${urls.html}/${user.type === 'Bot' ? `apps/${user.login.replace(/\[bot\]$/, '')}` : user.login}`,
+    html_url: `${urls.html}/${user.type === 'Bot' ? `apps/${user.login.replace(/\[bot\]$/, '')}` : login}`,
     followers_url: `${api}/followers`,
     following_url: `${api}/following{/other_user}`,
     gists_url: `${api}/gists{/gist_id}`,
