@@ -1,0 +1,100 @@
+/**
+ * Host firewall rules for one agent network. An `--internal` Docker network drops forwarded traffic
+ * to other networks, but the host itself is still reachable on the bridge (its gateway address and
+ * every other host address answer through INPUT), so services on the VM would be open to the agent.
+ * These rules close that, and restate in our own words what must never be reached from the agent
+ * network even if Docker's rules change: link-local (the metadata server) and private ranges.
+ *
+ * The rules are data (a pure function) so tests can read them; `iptablesFirewall` applies them.
+ * Traffic between containers on the agent network itself stays open: that is where the egress
+ * proxy will sit (SECURITY-CHECKLIST 21–22, docs/agent-container.md).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { AgentiumError } from '../../src/errors.js';
+
+const run = promisify(execFile);
+
+export interface FirewallRule {
+  /** `INPUT`: packets addressed to the host. `DOCKER-USER`: forwarded packets, checked before Docker's own rules. */
+  chain: 'INPUT' | 'DOCKER-USER';
+  /** iptables rule specification, without the chain (`-i br0 -d 10.0.0.0/8 -j REJECT`). */
+  spec: string[];
+}
+
+/** Link-local (169.254.169.254 lives here) and every private / shared address range. */
+export const blockedRanges = ['169.254.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'] as const;
+
+/** Every rule carries this comment so leftovers can be found by bridge name after a crash. */
+export function firewallComment(bridge: string): string {
+  return `agentium:${bridge}`;
+}
+
+export function agentFirewallRules(bridge: string): FirewallRule[] {
+  const tag = ['-m', 'comment', '--comment', firewallComment(bridge)];
+  const reject = (...match: string[]): string[] => [...match, ...tag, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'];
+  return [
+    // The host (bridge gateway address and any other host address): no host service is for the agent.
+    { chain: 'INPUT', spec: reject('-i', bridge) },
+    // Agent <-> proxy on the same network: hand over to Docker's own rules.
+    { chain: 'DOCKER-USER', spec: ['-i', bridge, '-o', bridge, ...tag, '-j', 'RETURN'] },
+    ...blockedRanges.map((range): FirewallRule => ({ chain: 'DOCKER-USER', spec: reject('-i', bridge, '-d', range) })),
+    // Anything else leaving or entering the agent network (defence in depth beside --internal).
+    { chain: 'DOCKER-USER', spec: reject('-i', bridge) },
+    { chain: 'DOCKER-USER', spec: reject('-o', bridge) },
+  ];
+}
+
+/** Applies and removes rules; injected so the network code can run against a recording fake. */
+export interface Firewall {
+  apply(rules: FirewallRule[]): Promise<void>;
+  /** Idempotent: rules already gone are fine. */
+  remove(rules: FirewallRule[]): Promise<void>;
+}
+
+async function iptables(args: string[]): Promise<void> {
+  try {
+    // -w: wait for the xtables lock instead of failing while dockerd edits its own rules.
+    await run('iptables', ['-w', ...args]);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new AgentiumError('failure', `iptables ${args.join(' ')} failed: ${stderr.trim() || String(error)}`, {
+      hint: 'the controller needs root (or CAP_NET_ADMIN) and the iptables backend dockerd uses',
+      cause: error,
+    });
+  }
+}
+
+async function exists(rule: FirewallRule): Promise<boolean> {
+  try {
+    await run('iptables', ['-w', '-C', rule.chain, ...rule.spec]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function iptablesFirewall(): Firewall {
+  return {
+    async apply(rules) {
+      // Insert at the top of each chain, keeping the listed order (DOCKER-USER ends in a RETURN).
+      const position = new Map<string, number>();
+      for (const rule of rules) {
+        const next = (position.get(rule.chain) ?? 0) + 1;
+        position.set(rule.chain, next);
+        await iptables(['-I', rule.chain, String(next), ...rule.spec]);
+      }
+    },
+    async remove(rules) {
+      for (const rule of rules) {
+        while (await exists(rule)) await iptables(['-D', rule.chain, ...rule.spec]);
+      }
+    },
+  };
+}
+
+/** Current rules of a chain (`iptables -S`), for tests and leftover sweeps. */
+export async function listChain(chain: FirewallRule['chain']): Promise<string[]> {
+  const { stdout } = await run('iptables', ['-w', '-S', chain]);
+  return stdout.split('\n').filter((line) => line !== '');
+}

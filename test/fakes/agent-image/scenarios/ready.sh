@@ -1,0 +1,2 @@
+# Start-up benchmark: the first output marks the container as running.
+echo ready

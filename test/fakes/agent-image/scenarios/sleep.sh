@@ -1,0 +1,3 @@
+# sleep [SECONDS]: outlive the agent timeout.
+echo "sleeping"
+exec sleep "${1:-3600}"
