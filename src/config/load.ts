@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ConfigError } from '../errors.js';
 import { configSchema, type AgentiumConfig, type ProviderName } from './schema.js';
+import { configJsonSchemaObject } from './json-schema.js';
 
 export type ConfigInput = Record<string, unknown>;
 
@@ -57,14 +58,15 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     setIn(merged, path, value);
     origins.set(path.join('.'), { kind: 'flag', flag });
   }
-  const result = configSchema.safeParse(merged);
+  const result = v.safeParse(configSchema, merged);
   if (!result.success) {
-    throw new ConfigError(describeIssues(result.error.issues, source, origins), {
+    const problems = result.issues.map(toProblem);
+    throw new ConfigError(describeProblems(problems, source, origins), {
       hint: 'see docs/configuration.md for every key and its default',
-      details: { issues: result.error.issues.map((issue) => ({ key: issue.path.join('.'), message: issue.message })) },
+      details: { issues: problems.map(({ path, message }) => ({ key: path.join('.'), message })) },
     });
   }
-  return { config: result.data, file: source?.path };
+  return { config: result.output, file: source?.path };
 }
 
 function readYamlSource(path: string, mustExist: boolean): YamlSource | undefined {
@@ -94,19 +96,24 @@ function readYamlSource(path: string, mustExist: boolean): YamlSource | undefine
   return { path, doc, lines };
 }
 
-function describeIssues(issues: readonly z.core.$ZodIssue[], source: YamlSource | undefined, origins: Map<string, Origin>): string {
-  const lines = issues.flatMap((issue) => {
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
-    return keys.map((path) => {
-      const key = path.map(String).join('.');
-      const message = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
-      return `${whereIs(path, source, origins)}: ${key ? `"${key}"` : 'config'}: ${message}`;
-    });
-  });
+interface Problem {
+  path: string[];
+  message: string;
+}
+
+function toProblem(issue: v.BaseIssue<unknown>): Problem {
+  const path = (issue.path ?? []).map((item) => String(item.key));
+  // valibot reports an unknown key of a strict object at the key's own path.
+  const message = issue.type === 'strict_object' ? 'unknown key' : issue.message;
+  return { path, message };
+}
+
+function describeProblems(problems: readonly Problem[], source: YamlSource | undefined, origins: Map<string, Origin>): string {
+  const lines = problems.map(({ path, message }) => `${whereIs(path, source, origins)}: ${path.length > 0 ? `"${path.join('.')}"` : 'config'}: ${message}`);
   return lines.length === 1 ? (lines[0] ?? '') : `invalid configuration:\n  ${lines.join('\n  ')}`;
 }
 
-function whereIs(path: readonly PropertyKey[], source: YamlSource | undefined, origins: Map<string, Origin>): string {
+function whereIs(path: readonly string[], source: YamlSource | undefined, origins: Map<string, Origin>): string {
   for (let depth = path.length; depth > 0; depth--) {
     const origin = origins.get(path.slice(0, depth).map(String).join('.'));
     if (origin?.kind === 'flag') return `flag ${origin.flag}`;
@@ -169,7 +176,7 @@ export function envKeys(): Map<string, EnvKey> {
     const type = Array.isArray(schema.anyOf) ? 'string' : (schema.type as string | undefined);
     if (path[0] !== '$schema') keys.set(envNameOf(path), { path, type });
   };
-  walk(z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>, []);
+  walk(configJsonSchemaObject(), []);
   return keys;
 }
 

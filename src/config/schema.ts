@@ -1,156 +1,164 @@
 /**
- * The one configuration schema, written once. `agentium.schema.json` is generated from it
- * (`npm run schema`) and a test fails when the committed file drifts. Every object is strict:
- * an unknown key is an error (fail closed). Key names listed in DESIGN §3 are a stable interface.
+ * The one configuration schema, written once (valibot: a single small module, so loading it keeps
+ * `run --dry-run` inside its start-up budget). `agentium.schema.json` and the key table in
+ * docs/configuration.md are generated from it (`npm run schema`) and a test fails when either
+ * drifts. Every object is strict: an unknown key is an error (fail closed). Key names listed in
+ * DESIGN §3 are a stable interface.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 import { durationSyntax } from './duration.js';
 
 const repoPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-const duration = z.string().regex(new RegExp(durationSyntax), 'must be a duration like 90m, 2h or 1h30m');
-const byteSize = z.string().regex(/^\d+[kmgKMG]?$/, 'must be a size like 4g or 512m');
+const duration = v.pipe(v.string(), v.regex(new RegExp(durationSyntax), 'must be a duration like 90m, 2h or 1h30m'));
+const byteSize = v.pipe(v.string(), v.regex(/^\d+[kmgKMG]?$/, 'must be a size like 4g or 512m'));
+const url = v.pipe(v.string(), v.url('must be a URL'));
 /** Secret *references* (a Secret Manager name, a Secrets Manager name or ARN): never values. */
-const secretReference = z
-  .string()
-  .min(1)
-  .regex(/^[A-Za-z0-9/_:.+=@-]+$/, 'must be the name or ARN of a secret, not a secret value');
-const hostname = z.string().regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/i, 'must be a host name such as api.anthropic.com');
+const secretReference = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9/_:.+=@-]+$/, 'must be the name or ARN of a secret, not a secret value'),
+  v.maxLength(512, 'must be the name or ARN of a secret, not a secret value'),
+);
+const hostname = v.pipe(v.string(), v.regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/i, 'must be a host name such as api.anthropic.com'));
 
 /** A container image pinned by version tag or digest: `latest` and untagged images drift. */
-export const pinnedImage = z
-  .string()
-  .regex(
+export const pinnedImage = v.pipe(
+  v.string(),
+  v.regex(
     /^[a-z0-9][a-z0-9._/:-]*?(?::(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/,
     'must be pinned by a version tag or @sha256 digest (not :latest, not untagged)',
-  );
+  ),
+);
 
 export const providerNames = ['gcp', 'aws', 'local'] as const;
 export type ProviderName = (typeof providerNames)[number];
 
-const github = z
-  .strictObject({
-    appId: z.union([z.number().int().positive(), z.string().regex(/^(\d+|Iv[0-9A-Za-z.]+)$/)]).describe(
-      'GitHub App id (or client id) used as the JWT issuer.',
+/** Optional key with a default; the description lands in the JSON Schema and the docs table. */
+function withDefault<T extends v.GenericSchema>(schema: T, fallback: v.InferInput<T>, description: string) {
+  return v.optional(v.pipe(schema, v.description(description)), fallback as never);
+}
+function described<T extends v.GenericSchema>(schema: T, description: string) {
+  return v.pipe(schema, v.description(description));
+}
+
+const github = v.strictObject({
+  appId: described(
+    v.union([v.pipe(v.number(), v.integer(), v.minValue(1)), v.pipe(v.string(), v.regex(/^(\d+|Iv[0-9A-Za-z.]+)$/))], 'must be a GitHub App id or client id'),
+    'GitHub App id (or client id) used as the JWT issuer.',
+  ),
+  installationId: v.optional(
+    described(v.pipe(v.number(), v.integer(), v.minValue(1)), 'Installation id; looked up from the repository when omitted.'),
+  ),
+  privateKeySecret: described(
+    secretReference,
+    "Name (GCP) or name/ARN (AWS) of the secret holding the App's private key. Never the key itself.",
+  ),
+  apiUrl: withDefault(url, 'https://api.github.com', 'REST API base URL; set it for GitHub Enterprise Server.'),
+});
+
+const gcp = v.strictObject({
+  project: described(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id')), 'GCP project id.'),
+  zones: withDefault(
+    v.pipe(v.array(v.pipe(v.string(), v.regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a zone such as us-central1-a'))), v.minLength(1, 'must name at least one zone')),
+    ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f'],
+    'Zones tried in order when one has no capacity. Also the zones `status` and `destroy` search.',
+  ),
+  machineType: withDefault(v.string(), 'e2-standard-4', 'Machine type.'),
+  serviceAccount: v.optional(
+    described(
+      v.pipe(
+        v.string(),
+        v.email('must be a service account email'),
+        v.check((email) => !email.endsWith('-compute@developer.gserviceaccount.com'), 'must be a dedicated service account, not the default compute service account'),
+      ),
+      'Dedicated VM service account. Default: agentium-vm@<project>.iam.gserviceaccount.com (never the default compute SA).',
     ),
-    installationId: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe('Installation id; looked up from the repository when omitted.'),
-    privateKeySecret: secretReference.describe(
-      "Name (GCP) or name/ARN (AWS) of the secret holding the App's private key. Never the key itself.",
-    ),
-    apiUrl: z.url().default('https://api.github.com').describe('REST API base URL; set it for GitHub Enterprise Server.'),
-  })
-  .describe('GitHub App identity. The VM mints a down-scoped installation token from it.');
+  ),
+  network: withDefault(v.string(), 'global/networks/default', 'VPC network (used when no subnetwork is given).'),
+  subnetwork: v.optional(described(v.string(), 'Subnetwork, e.g. regions/us-central1/subnetworks/agentium.')),
+  externalIp: withDefault(v.boolean(), false, 'Give the VM an external IP. Default false: egress via Cloud NAT.'),
+  image: withDefault(
+    v.string(),
+    'projects/cos-cloud/global/images/family/cos-stable',
+    'Boot image (needs Docker and cloud-init, e.g. Container-Optimized OS).',
+  ),
+  diskSizeGb: withDefault(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(2000)), 20, 'Boot disk size in GB.'),
+  apiEndpoint: v.optional(described(url, 'Compute API endpoint (private endpoints; tests point it at a local fake).')),
+});
 
-const gcp = z
-  .strictObject({
-    project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id').describe('GCP project id.'),
-    zones: z
-      .array(z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a zone such as us-central1-a'))
-      .min(1)
-      .default(['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f'])
-      .describe('Zones tried in order when one has no capacity. Also the zones `status` and `destroy` search.'),
-    machineType: z.string().default('e2-standard-4').describe('Machine type.'),
-    serviceAccount: z
-      .email()
-      .refine((email) => !email.endsWith('-compute@developer.gserviceaccount.com'), {
-        message: 'must be a dedicated service account, not the default compute service account',
-      })
-      .optional()
-      .describe('Dedicated VM service account. Default: agentium-vm@<project>.iam.gserviceaccount.com (never the default compute SA).'),
-    network: z.string().default('global/networks/default').describe('VPC network (used when no subnetwork is given).'),
-    subnetwork: z.string().optional().describe('Subnetwork, e.g. regions/us-central1/subnetworks/agentium.'),
-    externalIp: z.boolean().default(false).describe('Give the VM an external IP. Default false: egress via Cloud NAT.'),
-    image: z
-      .string()
-      .default('projects/cos-cloud/global/images/family/cos-stable')
-      .describe('Boot image (needs Docker and cloud-init, e.g. Container-Optimized OS).'),
-    diskSizeGb: z.number().int().min(10).max(2000).default(20).describe('Boot disk size in GB.'),
-    apiEndpoint: z.url().optional().describe('Compute API endpoint (private endpoints; tests point it at a local fake).'),
-  })
-  .describe('Google Cloud settings (provider: gcp).');
+const aws = v.strictObject({
+  region: described(v.pipe(v.string(), v.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1')), 'AWS region.'),
+  subnetIds: withDefault(
+    v.array(v.pipe(v.string(), v.regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'))),
+    [],
+    'Subnets tried in order on capacity errors (one per availability zone). Empty: the default VPC.',
+  ),
+  securityGroupIds: withDefault(
+    v.array(v.pipe(v.string(), v.regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))),
+    [],
+    'Security groups (with no ingress rules). Empty: the VPC default group.',
+  ),
+  instanceProfile: withDefault(v.string(), 'agentium-vm', 'Instance profile name (created by terraform/aws).'),
+  instanceType: withDefault(v.string(), 'm7i.large', 'Instance type.'),
+  ami: withDefault(
+    v.pipe(v.string(), v.regex(/^(ami-[0-9a-f]+|resolve:ssm:\/.+)$/, 'must be an AMI id or resolve:ssm:<parameter>')),
+    'resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
+    "AMI id, or resolve:ssm:<parameter>. Default: AWS's public parameter for the ECS-optimized Amazon Linux 2023 AMI.",
+  ),
+  volumeSizeGb: withDefault(v.pipe(v.number(), v.integer(), v.minValue(30), v.maxValue(2000)), 30, 'Root volume size in GB (encrypted).'),
+  endpoint: v.optional(described(url, 'EC2 endpoint (private endpoints; tests point it at a local fake).')),
+});
 
-const aws = z
-  .strictObject({
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1').describe('AWS region.'),
-    subnetIds: z
-      .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'))
-      .default([])
-      .describe('Subnets tried in order on capacity errors (one per availability zone). Empty: the default VPC.'),
-    securityGroupIds: z
-      .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))
-      .default([])
-      .describe('Security groups (with no ingress rules). Empty: the VPC default group.'),
-    instanceProfile: z.string().default('agentium-vm').describe('Instance profile name (created by terraform/aws).'),
-    instanceType: z.string().default('m7i.large').describe('Instance type.'),
-    ami: z
-      .string()
-      .regex(/^(ami-[0-9a-f]+|resolve:ssm:\/.+)$/, 'must be an AMI id or resolve:ssm:<parameter>')
-      .default('resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id')
-      .describe("AMI id, or resolve:ssm:<parameter>. Default: AWS's public parameter for the ECS-optimized Amazon Linux 2023 AMI."),
-    volumeSizeGb: z.number().int().min(30).max(2000).default(30).describe('Root volume size in GB (encrypted).'),
-    endpoint: z.url().optional().describe('EC2 endpoint (private endpoints; tests point it at a local fake).'),
-  })
-  .describe('AWS settings (provider: aws).');
+const agent = v.strictObject({
+  name: withDefault(v.pipe(v.string(), v.regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and -')), 'claude-code', 'Agent name, shown in status and PR text.'),
+  image: withDefault(pinnedImage, 'ghcr.io/agentium/agent-claude-code:0.1.0', 'Agent container image, pinned by version or digest.'),
+  command: v.optional(described(v.pipe(v.array(v.string()), v.minLength(1)), 'Command run in the agent image (default: the image entrypoint).')),
+  llmKeySecret: v.optional(described(secretReference, 'Secret holding the LLM API key; injected by the egress proxy, never given to the agent.')),
+  timeout: withDefault(duration, '90m', 'The agent is killed after this long; the session still reports and cleans up.'),
+  cpus: withDefault(v.pipe(v.number(), v.gtValue(0), v.maxValue(64)), 2, 'CPU limit of the agent container.'),
+  memory: withDefault(byteSize, '4g', 'Memory limit (swap is set equal: no extra swap).'),
+  pids: withDefault(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(65_536)), 512, 'Process limit (a fork bomb hits it).'),
+});
 
-const agent = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9-]+$/).default('claude-code').describe('Agent name, shown in status and PR text.'),
-    image: pinnedImage
-      .default('ghcr.io/agentium/agent-claude-code:0.1.0')
-      .describe('Agent container image, pinned by version or digest.'),
-    command: z.array(z.string()).min(1).optional().describe('Command run in the agent image (default: the image entrypoint).'),
-    llmKeySecret: secretReference.optional().describe('Secret holding the LLM API key; injected by the egress proxy, never given to the agent.'),
-    timeout: duration.default('90m').describe('The agent is killed after this long; the session still reports and cleans up.'),
-    cpus: z.number().positive().max(64).default(2).describe('CPU limit of the agent container.'),
-    memory: byteSize.default('4g').describe('Memory limit (swap is set equal: no extra swap).'),
-    pids: z.number().int().min(16).max(65_536).default(512).describe('Process limit (a fork bomb hits it).'),
-  })
-  .describe('The coding agent and its container limits.');
+const session = v.strictObject({
+  lifetime: withDefault(duration, '2h', 'Hard cap on the VM: the watchdog and the cloud both enforce it.'),
+  spot: withDefault(v.boolean(), true, 'Use spot capacity.'),
+  onDemandFallback: withDefault(v.boolean(), false, 'Retry on demand when no zone has spot capacity.'),
+});
 
-export const configSchema = z
-  .strictObject({
-    $schema: z.string().optional().describe('JSON Schema reference for editors.'),
-    provider: z.enum(providerNames).default('local').describe('Where sessions run.'),
-    repo: z.string().regex(repoPattern, 'must be owner/name').optional().describe('Repository the agent works on (owner/name).'),
-    github: github.optional(),
-    gcp: gcp.optional(),
-    aws: aws.optional(),
-    agent: agent.default(agent.parse({})),
-    session: z
-      .strictObject({
-        lifetime: duration.default('2h').describe('Hard cap on the VM: the watchdog and the cloud both enforce it.'),
-        spot: z.boolean().default(true).describe('Use spot capacity.'),
-        onDemandFallback: z.boolean().default(false).describe('Retry on demand when no zone has spot capacity.'),
-      })
-      .default({ lifetime: '2h', spot: true, onDemandFallback: false })
-      .describe('Session lifetime and pricing.'),
-    controller: z
-      .strictObject({
-        image: pinnedImage
-          .default('ghcr.io/agentium/controller:0.1.0')
-          .describe('Controller image started by cloud-init, pinned by version or digest.'),
-      })
-      .default({ image: 'ghcr.io/agentium/controller:0.1.0' })
-      .describe('The on-VM controller.'),
-    egress: z
-      .strictObject({
-        allow: z.array(hostname).default(['api.anthropic.com']).describe('Hosts the agent may reach through the proxy (port 443 only).'),
-      })
-      .default({ allow: ['api.anthropic.com'] })
-      .describe('Agent network egress allowlist.'),
-    policy: z
-      .strictObject({
-        maxDiffBytes: z.number().int().positive().default(1_048_576).describe('Largest diff the controller will push.'),
-        maxChangedFiles: z.number().int().positive().default(200).describe('Most files one PR may change.'),
-      })
-      .default({ maxDiffBytes: 1_048_576, maxChangedFiles: 200 })
-      .describe('Policy gate applied before anything is pushed.'),
-  })
-  .describe('Agentium configuration (.agentium.yaml).');
+const controller = v.strictObject({
+  image: withDefault(pinnedImage, 'ghcr.io/agentium/controller:0.1.0', 'Controller image started by cloud-init, pinned by version or digest.'),
+});
 
-export type AgentiumConfig = z.output<typeof configSchema>;
-export type AgentiumConfigInput = z.input<typeof configSchema>;
+const egress = v.strictObject({
+  allow: withDefault(v.array(hostname), ['api.anthropic.com'], 'Hosts the agent may reach through the proxy (port 443 only).'),
+});
+
+const policy = v.strictObject({
+  maxDiffBytes: withDefault(v.pipe(v.number(), v.integer(), v.minValue(1)), 1_048_576, 'Largest diff the controller will push.'),
+  maxChangedFiles: withDefault(v.pipe(v.number(), v.integer(), v.minValue(1)), 200, 'Most files one PR may change.'),
+});
+
+export const configSchema = v.pipe(
+  v.strictObject({
+    $schema: v.optional(described(v.string(), 'JSON Schema reference for editors.')),
+    provider: withDefault(v.picklist(providerNames, 'must be one of gcp, aws, local'), 'local', 'Where sessions run.'),
+    repo: v.optional(described(v.pipe(v.string(), v.regex(repoPattern, 'must be owner/name')), 'Repository the agent works on (owner/name).')),
+    github: v.optional(described(github, 'GitHub App identity. The VM mints a down-scoped installation token from it.')),
+    gcp: v.optional(described(gcp, 'Google Cloud settings (provider: gcp).')),
+    aws: v.optional(described(aws, 'AWS settings (provider: aws).')),
+    agent: v.optional(described(agent, 'The coding agent and its container limits.'), {}),
+    session: v.optional(described(session, 'Session lifetime and pricing.'), {}),
+    controller: v.optional(described(controller, 'The on-VM controller.'), {}),
+    egress: v.optional(described(egress, 'Agent network egress allowlist.'), {}),
+    policy: v.optional(described(policy, 'Policy gate applied before anything is pushed.'), {}),
+  }),
+  v.description('Agentium configuration (.agentium.yaml).'),
+);
+
+export type AgentiumConfig = v.InferOutput<typeof configSchema>;
+export type AgentiumConfigInput = v.InferInput<typeof configSchema>;
+
+/** Validate and fill defaults; throws valibot's error on invalid input (tests and fixtures). */
+export function parseConfig(input: unknown): AgentiumConfig {
+  return v.parse(configSchema, input);
+}

@@ -4,14 +4,13 @@
  * A test fails when either drifts from the code.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
 import { envNameOf } from './load.js';
-import { configSchema } from './schema.js';
+import { configJsonSchemaObject } from './json-schema.js';
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema> };
 
 function jsonSchema(): JsonSchema {
-  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  return configJsonSchemaObject() as JsonSchema;
 }
 
 export function configJsonSchema(): string {

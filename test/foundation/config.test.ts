@@ -104,7 +104,7 @@ describe('config loader', () => {
   it('names the environment variable or flag that is wrong', () => {
     const path = writeConfig(minimalGcp);
     expect(loadError(() => loadConfig({ path, mustExist: true, env: { AGENTIUM_AGENT_PIDS: 'many' } })).message).toBe(
-      'environment variable AGENTIUM_AGENT_PIDS: "agent.pids": Invalid input: expected number, received string',
+      'environment variable AGENTIUM_AGENT_PIDS: "agent.pids": Invalid type: Expected number but received "many"',
     );
     expect(
       loadError(() => loadConfig({ path, mustExist: true, env: {}, flags: [{ flag: '--repo', path: ['repo'], value: 'no-slash' }] })).message,

@@ -130,7 +130,7 @@ describe('AWS RunInstances input (checklist 29-31)', () => {
   it('puts the instance in the first subnet without a public IP, on demand when asked', () => {
     const { request } = awsPlan({ session: { spot: false } }, { subnetIds: ['subnet-0a1b', 'subnet-0c2d'], securityGroupIds: ['sg-01'] });
     expect(request).not.toHaveProperty('InstanceMarketOptions');
-    expect(request.NetworkInterfaces).toEqual([{ DeviceIndex: 0, SubnetId: 'subnet-0a1b', AssociatePublicIpAddress: false, Groups: ['sg-01'] }]);
+    expect(request).toHaveProperty('NetworkInterfaces', [{ DeviceIndex: 0, SubnetId: 'subnet-0a1b', AssociatePublicIpAddress: false, Groups: ['sg-01'] }]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { configSchema, type AgentiumConfig, type AgentiumConfigInput } from '../../src/config/schema.js';
+import { parseConfig, type AgentiumConfig, type AgentiumConfigInput } from '../../src/config/schema.js';
 
 /** The minimal configs DESIGN §3 promises are enough for `run --dry-run`. */
 export const minimalConfigs = {
@@ -8,7 +8,7 @@ export const minimalConfigs = {
 } satisfies Record<string, AgentiumConfigInput>;
 
 export function parsedConfig(input: AgentiumConfigInput): AgentiumConfig {
-  return configSchema.parse(input);
+  return parseConfig(input);
 }
 
 export const fixedNow = new Date('2026-11-22T10:00:00.000Z');
