@@ -6,8 +6,9 @@
  * so one fake serves several regions with separate instance sets.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { headerValue, startLoopbackServer } from './http.js';
-import type { FakeReply, LoopbackOptions, ReceivedRequest } from './http.js';
+import { startFakeServer } from '../gcp/http.js';
+import type { FakeResponse as FakeReply, RecordedRequest as ReceivedRequest } from '../gcp/http.js';
+import { credentialScope } from './sigv4.js';
 
 export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 const stateCodes: Record<InstanceState, number> = {
@@ -58,7 +59,9 @@ export interface InjectedError {
   match?: (params: Record<string, string>, region: string) => boolean;
 }
 
-export interface Ec2FakeOptions extends LoopbackOptions {
+export interface Ec2FakeOptions {
+  /** Delay before each reply (benchmarks make call count visible in wall time). */
+  latencyMs?: number;
   /** Access key id the signature must carry; others get AuthFailure. */
   accessKeyId?: string;
   /** Subnet id → availability zone; unknown subnets are InvalidSubnetID.NotFound. */
@@ -77,6 +80,8 @@ const envelopeFields = new Set(['Action', 'Version', 'ClientToken']);
 export interface Ec2Fake {
   url: string;
   calls: Ec2Call[];
+  /** Latency per call in milliseconds; may be changed at any time. */
+  latencyMs: number;
   instances: Map<string, FakeInstance>;
   callsOf(action: string): Ec2Call[];
   inject(error: InjectedError): void;
@@ -129,12 +134,11 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
   const handle = (request: ReceivedRequest): FakeReply => {
     const params = Object.fromEntries(new URLSearchParams(request.body));
     const action = params.Action ?? '';
-    const auth = headerValue(request.headers, 'authorization') ?? '';
-    const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\/ec2\/aws4_request/.exec(auth);
-    const region = scope?.[2] ?? 'unknown';
+    const scope = credentialScope(request.headers, 'ec2');
+    const region = scope?.region ?? 'unknown';
     calls.push({ action, region, params, headers: request.headers });
 
-    if (!scope || (options.accessKeyId && scope[1] !== options.accessKeyId)) {
+    if (!scope || (options.accessKeyId && scope.accessKeyId !== options.accessKeyId)) {
       return errorReply(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials');
     }
     const rule = injected.find((candidate) => candidate.action === action && (candidate.match?.(params, region) ?? true));
@@ -302,10 +306,16 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
     );
   }
 
-  const server = await startLoopbackServer(handle, options);
+  const server = await startFakeServer(handle, { latencyMs: options.latencyMs ?? 0 });
   return {
     url: server.url,
     calls,
+    get latencyMs() {
+      return server.latencyMs;
+    },
+    set latencyMs(value: number) {
+      server.latencyMs = value;
+    },
     instances,
     callsOf: (action) => calls.filter((call) => call.action === action),
     inject: (error) => {
@@ -314,7 +324,7 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
     seed: ({ region = 'us-east-1', tags = {}, state, availabilityZone }) =>
       newInstance(region, {
         tags: new Map(Object.entries(tags)),
-        pinnedState: state === 'terminated' || state === 'shutting-down' ? undefined : state,
+        pinnedState: state === 'terminated' || state === 'shutting-down' ? undefined : (state ?? 'running'),
         terminatedAt: state === 'terminated' ? Date.now() - shuttingDownMs - 1 : state === 'shutting-down' ? Date.now() : undefined,
         availabilityZone: availabilityZone ?? `${region}a`,
       }),

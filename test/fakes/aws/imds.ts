@@ -5,8 +5,9 @@
  * values read with a trailing newline broke self-delete calls in similar tools.
  */
 import { randomBytes } from 'node:crypto';
-import { headerValue, startLoopbackServer } from './http.js';
-import type { FakeReply, ReceivedRequest } from './http.js';
+import { startFakeServer } from '../gcp/http.js';
+import type { FakeResponse as FakeReply, RecordedRequest as ReceivedRequest } from '../gcp/http.js';
+import { headerValue } from './sigv4.js';
 
 export interface ImdsFakeOptions {
   instanceId?: string;
@@ -24,7 +25,6 @@ export interface ImdsFake {
 }
 
 export async function startImdsFake(options: ImdsFakeOptions = {}): Promise<ImdsFake> {
-  const requests: ReceivedRequest[] = [];
   const tokens = new Map<string, number>();
   const role = options.role ?? 'agentium-vm';
   const credentials = options.credentials ?? {
@@ -48,8 +48,7 @@ export async function startImdsFake(options: ImdsFakeOptions = {}): Promise<Imds
   };
   const text = (status: number, body: string): FakeReply => ({ status, headers: { 'content-type': 'text/plain' }, body });
 
-  const server = await startLoopbackServer((request) => {
-    requests.push(request);
+  const server = await startFakeServer((request) => {
     if (request.path === '/latest/api/token') {
       if (request.method !== 'PUT') return text(405, 'Method Not Allowed');
       if (headerValue(request.headers, 'x-forwarded-for')) return text(403, 'Forbidden');
@@ -66,5 +65,5 @@ export async function startImdsFake(options: ImdsFakeOptions = {}): Promise<Imds
     const value = values[request.path];
     return value === undefined ? text(404, 'Not Found') : text(200, value);
   });
-  return { url: server.url, requests, get tokens() { return [...tokens.keys()]; }, close: server.close };
+  return { url: server.url, requests: server.requests, get tokens() { return [...tokens.keys()]; }, close: server.close };
 }

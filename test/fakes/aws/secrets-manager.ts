@@ -4,8 +4,9 @@
  * Each call records the session token it was signed with, so tests can prove the controller used
  * the credentials it got from IMDS.
  */
-import { headerValue, startLoopbackServer } from './http.js';
-import type { FakeReply } from './http.js';
+import { startFakeServer } from '../gcp/http.js';
+import type { FakeResponse as FakeReply } from '../gcp/http.js';
+import { credentialScope, headerValue } from './sigv4.js';
 
 export interface SecretsManagerCall {
   target: string;
@@ -34,14 +35,12 @@ export async function startSecretsManagerFake(
   });
   const arnOf = (name: string) => `arn:aws:secretsmanager:${region}:123456789012:secret:${name}-AbCdEf`;
 
-  const server = await startLoopbackServer((request) => {
+  const server = await startFakeServer((request) => {
     const target = headerValue(request.headers, 'x-amz-target') ?? '';
-    const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\/secretsmanager\/aws4_request/.exec(
-      headerValue(request.headers, 'authorization') ?? '',
-    );
+    const scope = credentialScope(request.headers, 'secretsmanager');
     const body = request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
-    calls.push({ target, body, accessKeyId: scope?.[1], sessionToken: headerValue(request.headers, 'x-amz-security-token'), region: scope?.[2] });
-    if (!scope || (options.accessKeyId && scope[1] !== options.accessKeyId)) {
+    calls.push({ target, body, accessKeyId: scope?.accessKeyId, sessionToken: headerValue(request.headers, 'x-amz-security-token'), region: scope?.region });
+    if (!scope || (options.accessKeyId && scope.accessKeyId !== options.accessKeyId)) {
       return json(400, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
     }
     if (target !== 'secretsmanager.GetSecretValue') {

@@ -1,0 +1,290 @@
+/**
+ * The AWS provider: launch, list and destroy sessions with the real `@aws-sdk/client-ec2` client.
+ * The SDK (~140 ms to import) is loaded inside `createAwsProvider`, so only commands that talk to
+ * AWS pay for it. Instances are found by the managed tag only; nothing here spells a tag name
+ * except through src/labels.ts and ./tags.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { EC2Client, Instance, RunInstancesCommandInput, RunInstancesCommandOutput } from '@aws-sdk/client-ec2';
+import type { AgentiumConfig } from '../../config/schema.js';
+import { CapacityError, ConfigError } from '../../errors.js';
+import { deadlineLabel, issueLabel, managedLabel, repoLabel, sessionLabel } from '../../labels.js';
+import type { CloudProvider, DestroyResult, LaunchedSession, ProviderOptions, SessionStatus } from '../types.js';
+import { chunk, mapWithConcurrency } from './concurrency.js';
+import { awsErrorCode, isClearRefusal, isInstanceNotFound, launchRefusal, missingInstanceIds, normaliseAwsError } from './errors.js';
+import { buildRunInstancesInput } from './request.js';
+import { phaseTag } from './tags.js';
+
+/** Everything tests and benchmarks inject; real use passes none of it. */
+export interface AwsProviderOptions {
+  /** Static credentials (tests); default: the SDK's default chain (env, profile, OIDC web identity, …). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Regions searched by list/destroy; default `[aws.region]`. Launches go to the first. */
+  regions?: string[];
+  /** Waiter timing in seconds; the SDK default first delay is 15 s. */
+  waiter?: { minDelaySeconds?: number; maxDelaySeconds?: number; maxWaitSeconds?: number };
+  /** SDK attempts per call (throttling and 5xx are retried); default 3. */
+  maxAttempts?: number;
+  /** Instance ids per TerminateInstances call (EC2 allows 1000; smaller bounds the blast radius). */
+  terminateBatchSize?: number;
+  /** TerminateInstances calls in flight at once, unless `destroy` is given its own. */
+  concurrency?: number;
+}
+
+const liveStates = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
+const managedFilter = { Name: `tag:${managedLabel}`, Values: ['true'] };
+const stateFilter = { Name: 'instance-state-name', Values: liveStates };
+/** EC2 accepts up to 200 values per filter; stay well below. */
+const sessionFilterChunk = 100;
+
+/** One config region today; a future `aws.regions` list changes only this line. */
+export function configuredRegions(aws: NonNullable<AgentiumConfig['aws']>): string[] {
+  return [aws.region];
+}
+
+/**
+ * Idempotency key for one launch attempt (session × subnet × purchase option): retrying the same
+ * attempt returns the same instance, and a different attempt never collides with it
+ * (EC2 answers IdempotentParameterMismatch when one token is reused with other parameters).
+ */
+export function clientTokenFor(sessionId: string, subnetId: string | undefined, spot: boolean): string {
+  return createHash('sha256')
+    .update(`${sessionId}\0${subnetId ?? 'default-vpc'}\0${spot ? 'spot' : 'on-demand'}`)
+    .digest('hex')
+    .slice(0, 64);
+}
+
+function tagOf(instance: Instance, key: string): string | undefined {
+  return instance.Tags?.find((tag) => tag.Key === key)?.Value;
+}
+
+function isManaged(instance: Instance): boolean {
+  return tagOf(instance, managedLabel) === 'true';
+}
+
+interface FoundInstance {
+  region: string;
+  instance: Instance;
+}
+
+function toStatus({ region, instance }: FoundInstance): SessionStatus {
+  const issue = Number(tagOf(instance, issueLabel));
+  const deadline = Number(tagOf(instance, deadlineLabel));
+  return {
+    sessionId: tagOf(instance, sessionLabel) ?? instance.InstanceId ?? '',
+    instance: instance.InstanceId ?? '',
+    location: instance.Placement?.AvailabilityZone ?? region,
+    state: (instance.State?.Name ?? 'unknown').toLowerCase(),
+    phase: tagOf(instance, phaseTag),
+    repo: tagOf(instance, repoLabel),
+    issue: Number.isSafeInteger(issue) && issue > 0 ? issue : undefined,
+    deadline: Number.isFinite(deadline) && deadline > 0 ? new Date(deadline * 1000).toISOString() : undefined,
+  };
+}
+
+export async function createAwsProvider(config: AgentiumConfig, options: AwsProviderOptions = {}): Promise<CloudProvider> {
+  const aws = config.aws;
+  if (!aws) throw new ConfigError('the aws provider needs an "aws" section with at least "region"', { hint: 'run agentium init' });
+  const sdk = await import('@aws-sdk/client-ec2');
+  const regions = options.regions ?? configuredRegions(aws);
+  const batchSize = Math.min(options.terminateBatchSize ?? 50, 1000);
+  const waiter = { minDelaySeconds: 2, maxDelaySeconds: 15, maxWaitSeconds: 300, ...options.waiter };
+
+  const clients = new Map<string, EC2Client>();
+  const clientFor = (region: string): EC2Client => {
+    let client = clients.get(region);
+    if (!client) {
+      client = new sdk.EC2Client({
+        region,
+        ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+        maxAttempts: options.maxAttempts ?? 3,
+      });
+      clients.set(region, client);
+    }
+    return client;
+  };
+
+  /** Managed, not-terminated instances in one region, all pages; optionally only some sessions. */
+  async function findInRegion(region: string, sessionIds: string[] | undefined, signal?: AbortSignal): Promise<FoundInstance[]> {
+    const filterSets =
+      sessionIds === undefined
+        ? [[managedFilter, stateFilter]]
+        : chunk(sessionIds, sessionFilterChunk).map((ids) => [managedFilter, stateFilter, { Name: `tag:${sessionLabel}`, Values: ids }]);
+    const found: FoundInstance[] = [];
+    try {
+      for (const Filters of filterSets) {
+        const pages = sdk.paginateDescribeInstances({ client: clientFor(region), pageSize: 1000, ...(signal ? { abortSignal: signal } : {}) }, { Filters });
+        for await (const page of pages) {
+          for (const reservation of page.Reservations ?? []) {
+            // Defence in depth: the filter already asked for the managed tag; never trust it alone.
+            for (const instance of reservation.Instances ?? []) if (isManaged(instance)) found.push({ region, instance });
+          }
+        }
+      }
+    } catch (error) {
+      throw normaliseAwsError(error, `EC2 DescribeInstances in ${region}`);
+    }
+    return found;
+  }
+
+  async function findManaged(sessionIds: string[] | undefined, signal?: AbortSignal): Promise<FoundInstance[]> {
+    return (await Promise.all(regions.map((region) => findInRegion(region, sessionIds, signal)))).flat();
+  }
+
+  /** Terminates a batch of managed instances; an id that vanished meanwhile is "already gone". */
+  async function terminateBatch(region: string, batch: FoundInstance[]): Promise<DestroyResult[]> {
+    const describe = (found: FoundInstance, outcome: DestroyResult['outcome'], error?: string): DestroyResult => ({
+      ...toStatusPick(found),
+      outcome,
+      ...(error === undefined ? {} : { error }),
+    });
+    const ids = batch.map(({ instance }) => instance.InstanceId ?? '');
+    try {
+      const output = await clientFor(region).send(new sdk.TerminateInstancesCommand({ InstanceIds: ids }));
+      const previous = new Map((output.TerminatingInstances ?? []).map((item) => [item.InstanceId, item.PreviousState?.Name]));
+      return batch.map((found) => describe(found, previous.get(found.instance.InstanceId) === 'terminated' ? 'already-gone' : 'deleted'));
+    } catch (error) {
+      if (isInstanceNotFound(error)) {
+        const gone = new Set(missingInstanceIds(error));
+        const rest = batch.filter(({ instance }) => !gone.has(instance.InstanceId ?? ''));
+        if (gone.size > 0 && rest.length < batch.length) {
+          const goneResults = batch.filter((found) => gone.has(found.instance.InstanceId ?? '')).map((found) => describe(found, 'already-gone'));
+          return [...goneResults, ...(rest.length > 0 ? await terminateBatch(region, rest) : [])];
+        }
+      }
+      const message = normaliseAwsError(error, `EC2 TerminateInstances in ${region}`).message;
+      return batch.map((found) => describe(found, 'failed', message));
+    }
+  }
+
+  function toStatusPick(found: FoundInstance): Pick<DestroyResult, 'sessionId' | 'instance' | 'location'> {
+    const { sessionId, instance, location } = toStatus(found);
+    return { sessionId, instance, location };
+  }
+
+  async function destroyFound(found: FoundInstance[], concurrency: number): Promise<DestroyResult[]> {
+    const batches = regions.flatMap((region) =>
+      chunk(
+        found.filter((item) => item.region === region),
+        batchSize,
+      ).map((batch) => ({ region, batch })),
+    );
+    return (await mapWithConcurrency(batches, concurrency, ({ region, batch }) => terminateBatch(region, batch))).flat();
+  }
+
+  /** Best effort after a failed launch: whatever carries this session's tag goes. */
+  async function removeSession(sessionId: string): Promise<string[]> {
+    try {
+      const results = await destroyFound(await findManaged([sessionId]), 4);
+      return results.filter((result) => result.outcome === 'failed').map((result) => result.instance);
+    } catch {
+      return ['(unknown: the cleanup lookup failed)'];
+    }
+  }
+
+  async function waitUntilRunning(region: string, instanceId: string, signal?: AbortSignal): Promise<void> {
+    await sdk.waitUntilInstanceRunning(
+      {
+        client: clientFor(region),
+        minDelay: waiter.minDelaySeconds,
+        maxDelay: Math.max(waiter.maxDelaySeconds, waiter.minDelaySeconds),
+        maxWaitTime: waiter.maxWaitSeconds,
+        ...(signal ? { abortSignal: signal } : {}),
+      },
+      { InstanceIds: [instanceId] },
+    );
+  }
+
+  return {
+    name: 'aws',
+
+    async launch(plan, launchOptions: ProviderOptions = {}): Promise<LaunchedSession> {
+      const { spec, userData } = plan;
+      const region = regions[0] ?? aws.region;
+      const client = clientFor(region);
+      const progress = launchOptions.onProgress ?? (() => {});
+      const signal = launchOptions.signal;
+      const markets = config.session.spot ? (config.session.onDemandFallback ? [true, false] : [true]) : [false];
+      const subnets: Array<string | undefined> = aws.subnetIds.length > 0 ? aws.subnetIds : [undefined];
+      const refusals: Array<{ subnet: string; market: string; code: string }> = [];
+
+      // Set when an instance may exist: RunInstances answered, or failed without a clear refusal.
+      let mayHaveCreated = false;
+      try {
+        for (const spot of markets) {
+          const market = spot ? 'spot' : 'on-demand';
+          for (const subnetId of subnets) {
+            const where = subnetId ?? `the default VPC of ${region}`;
+            progress(`launching a ${market} ${aws.instanceType} instance in ${where}`);
+            const input = buildRunInstancesInput(spec, aws, {
+              subnetId,
+              spot,
+              userData,
+              clientToken: clientTokenFor(spec.id, subnetId, spot),
+            });
+            let output: RunInstancesCommandOutput;
+            try {
+              // The builder types InstanceType as the configured string; the SDK as its known-types union.
+              output = await client.send(new sdk.RunInstancesCommand(input as RunInstancesCommandInput), signal ? { abortSignal: signal } : {});
+            } catch (error) {
+              if (!isClearRefusal(error)) mayHaveCreated = true;
+              const refusal = launchRefusal(error);
+              if (refusal === undefined) throw error;
+              const code = awsErrorCode(error) ?? 'unknown';
+              refusals.push({ subnet: subnetId ?? 'default', market, code });
+              progress(`${where}: ${code}${refusal === 'next-market' ? ` (no other ${market} subnet will do)` : ''}`);
+              if (refusal === 'next-market') break;
+              continue;
+            }
+            mayHaveCreated = true;
+            const launched = output.Instances?.[0];
+            const instanceId = launched?.InstanceId;
+            if (!instanceId) throw new Error('EC2 RunInstances returned no instance id');
+            progress(`instance ${instanceId} created, waiting until it is running`);
+            try {
+              await waitUntilRunning(region, instanceId, signal);
+            } catch (error) {
+              throw normaliseAwsError(error, `waiting for instance ${instanceId} to run`, { instance: instanceId });
+            }
+            return {
+              sessionId: spec.id,
+              instance: instanceId,
+              location: launched.Placement?.AvailabilityZone ?? region,
+              spot,
+            };
+          }
+        }
+      } catch (error) {
+        const leftBehind = mayHaveCreated ? await removeSession(spec.id) : [];
+        if (leftBehind.length > 0) progress(`could not remove ${leftBehind.join(', ')}: run agentium destroy ${spec.id}`);
+        throw normaliseAwsError(error, `EC2 RunInstances in ${region}`, leftBehind.length > 0 ? { leftBehind } : {});
+      }
+      // Every attempt was refused; a 5xx refusal may still hide a lost success, so sweep.
+      const leftBehind = mayHaveCreated ? await removeSession(spec.id) : [];
+      throw new CapacityError(`no capacity for ${aws.instanceType} in ${region}: ${refusals.map((r) => `${r.market} ${r.subnet}: ${r.code}`).join('; ')}`, {
+        hint: config.session.spot && !config.session.onDemandFallback
+          ? 'add subnets in other availability zones (aws.subnetIds) or set session.onDemandFallback: true'
+          : 'add subnets in other availability zones (aws.subnetIds), pick another instance type, or raise the quota',
+        details: { region, attempts: refusals, ...(leftBehind.length > 0 ? { leftBehind } : {}) },
+      });
+    },
+
+    async list(listOptions: ProviderOptions = {}): Promise<SessionStatus[]> {
+      return (await findManaged(undefined, listOptions.signal)).map(toStatus);
+    },
+
+    async destroy(target, destroyOptions = {}): Promise<DestroyResult[]> {
+      const sessionIds = target === 'all' ? undefined : [...new Set(target)];
+      if (sessionIds?.length === 0) return [];
+      const found = await findManaged(sessionIds, destroyOptions.signal);
+      destroyOptions.onProgress?.(`terminating ${found.length} instance(s) in ${regions.join(', ')}`);
+      const results = await destroyFound(found, destroyOptions.concurrency ?? options.concurrency ?? 8);
+      const seen = new Set(found.map(({ instance }) => tagOf(instance, sessionLabel)));
+      const gone = (sessionIds ?? [])
+        .filter((id) => !seen.has(id))
+        .map((sessionId): DestroyResult => ({ sessionId, instance: '', location: '', outcome: 'already-gone' }));
+      return [...results, ...gone];
+    },
+  };
+}
