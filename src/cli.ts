@@ -45,7 +45,9 @@ Examples:
   $ agentium run --issue 123 --dry-run
   $ agentium run --issue 123 --repo acme/widgets --provider aws --dry-run --json
   $ agentium run --issue 123 --local
-  $ kubectl logs pod/x | agentium redact --secret-env GITHUB_TOKEN
+  $ agentium status --watch
+  $ agentium destroy --all --yes
+  $ ./build.sh 2>&1 | agentium redact --secret-env GITHUB_TOKEN
 
 Exit codes: 0 ok, 1 failure, 2 usage/config, 3 auth, 4 not found, 5 capacity/quota, 6 policy refusal.
 Docs: docs/configuration.md, docs/security.md, docs/operations.md`,
@@ -98,6 +100,53 @@ Examples:
     .action(async (options) => {
       const { initCommand } = await import('./commands/init.js');
       await initCommand(options);
+    });
+
+  program
+    .command('status')
+    .description('List managed sessions in every configured zone/region, with the phase each controller reports')
+    .argument('[session]', 'one session id')
+    .addOption(new Option('-p, --provider <provider>', 'only this cloud (default: every configured cloud)').choices(['gcp', 'aws']))
+    .option('-c, --config <file>', 'configuration file', '.agentium.yaml')
+    .option('-w, --watch', 'refresh until interrupted (or until the named session is gone)')
+    .option('--interval <seconds>', 'refresh interval for --watch', '5')
+    .option('--json', 'print one JSON document on stdout (with --watch: one per line)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ agentium status
+  $ agentium status agentium-123-ab12cd34 --watch
+  $ agentium status --provider aws --json`,
+    )
+    .action(async (session: string | undefined, options, command: Command) => {
+      const { statusCommand } = await import('./commands/status.js');
+      await statusCommand(session, options, command);
+    });
+
+  program
+    .command('destroy')
+    .description('Delete sessions by id, or every managed instance with --all (the kill switch)')
+    .argument('[sessions...]', 'session ids to delete')
+    .option('-a, --all', 'every instance carrying the agentium label/tag, in every configured zone/region')
+    .option('-y, --yes', 'do not ask for confirmation (required with --all when not on a terminal)')
+    .addOption(new Option('-p, --provider <provider>', 'only this cloud (default: every configured cloud)').choices(['gcp', 'aws']))
+    .option('-c, --config <file>', 'configuration file', '.agentium.yaml')
+    .option('--concurrency <n>', 'delete calls in flight at once', '16')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Only instances carrying the agentium managed label/tag are ever touched. Already gone counts as
+success. Exit code 1 if any deletion failed.
+
+Examples:
+  $ agentium destroy agentium-123-ab12cd34
+  $ agentium destroy --all --yes --json`,
+    )
+    .action(async (sessions: string[], options, command: Command) => {
+      const { destroyCommand } = await import('./commands/destroy.js');
+      await destroyCommand(sessions, options, command);
     });
 
   program

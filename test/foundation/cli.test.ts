@@ -18,7 +18,7 @@ describe('agentium CLI', () => {
   it('prints help listing every command with examples, and the version', () => {
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
-    for (const command of ['run', 'init', 'redact']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['run', 'init', 'status', 'destroy', 'redact']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(help.stdout).toContain('Examples:');
     expect(help.stdout).toContain('Exit codes:');
     const runHelp = runCli(['run', '--help']);
