@@ -143,7 +143,9 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
     try {
       const output = await clientFor(region).send(new sdk.TerminateInstancesCommand({ InstanceIds: ids }));
       const previous = new Map((output.TerminatingInstances ?? []).map((item) => [item.InstanceId, item.PreviousState?.Name]));
-      return batch.map((found) => describe(found, previous.get(found.instance.InstanceId) === 'terminated' ? 'already-gone' : 'deleted'));
+      // Already shutting down or terminated before this call: someone (or an earlier run) got there first.
+      const wasGoing = (id: string | undefined) => ['shutting-down', 'terminated'].includes(previous.get(id) ?? '');
+      return batch.map((found) => describe(found, wasGoing(found.instance.InstanceId) ? 'already-gone' : 'deleted'));
     } catch (error) {
       if (isInstanceNotFound(error)) {
         const gone = new Set(missingInstanceIds(error));

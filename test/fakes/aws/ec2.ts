@@ -324,8 +324,9 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
     seed: ({ region = 'us-east-1', tags = {}, state, availabilityZone }) =>
       newInstance(region, {
         tags: new Map(Object.entries(tags)),
-        pinnedState: state === 'terminated' || state === 'shutting-down' ? undefined : (state ?? 'running'),
-        terminatedAt: state === 'terminated' ? Date.now() - shuttingDownMs - 1 : state === 'shutting-down' ? Date.now() : undefined,
+        // A seeded shutting-down instance stays so until it is terminated (again).
+        pinnedState: state === 'terminated' ? undefined : (state ?? 'running'),
+        terminatedAt: state === 'terminated' ? Date.now() - shuttingDownMs - 1 : undefined,
         availabilityZone: availabilityZone ?? `${region}a`,
       }),
     stateOf,

@@ -1,8 +1,12 @@
 /** Shared setup for the AWS provider tests: static credentials, a config pointing at the fake, a spec. */
 import type { AgentiumConfig, AgentiumConfigInput } from '../../../src/config/schema.js';
-import { buildSessionSpec } from '../../../src/session/spec.js';
+import { awsTags, managedLabel } from '../../../src/labels.js';
+import { createAwsProvider } from '../../../src/providers/aws/provider.js';
+import { buildSessionSpec, deadlineSeconds } from '../../../src/session/spec.js';
 import type { SessionSpec } from '../../../src/session/spec.js';
+import { startEc2Fake } from '../../fakes/aws/ec2.js';
 import { parsedConfig } from '../../support/config.js';
+import type { ContractFixture } from '../contract.js';
 
 /** The fakes check the key id; nothing here is a real secret. */
 export const testCredentials = { accessKeyId: 'AKIDAGENTIUMTEST', secretAccessKey: 'fake-secret-for-loopback-tests' };
@@ -28,3 +32,36 @@ export function testSpec(config: AgentiumConfig, issue = 42): SessionSpec {
 
 /** Fast waiter for the fakes (the SDK's own first delay is 15 s). */
 export const fastWaiter = { minDelaySeconds: 0.02, maxDelaySeconds: 0.05, maxWaitSeconds: 5 };
+
+/** The shared provider contract's fixture: the real provider and SDK against a fresh EC2 fake. */
+export async function awsContractFixture(): Promise<ContractFixture> {
+  const fake = await startEc2Fake({ accessKeyId: testCredentials.accessKeyId, subnets: testSubnets, pendingMs: 20 });
+  const config = awsTestConfig(fake.url);
+  const provider = await createAwsProvider(config, { credentials: testCredentials, waiter: fastWaiter });
+  const zones = Object.values(testSubnets);
+  let seeded = 0;
+  const live = (managed: boolean) =>
+    [...fake.instances.values()].filter(
+      (instance) => (instance.tags.get(managedLabel) === 'true') === managed && !['shutting-down', 'terminated'].includes(fake.stateOf(instance.id)),
+    ).length;
+  return {
+    provider,
+    plan: (issue) => ({ spec: testSpec(config, issue), userData: '#cloud-config\n' }),
+    seedManaged: async (count) =>
+      Array.from({ length: count }, () => {
+        seeded += 1;
+        const spec = testSpec(config, 200 + seeded);
+        fake.seed({
+          availabilityZone: zones[seeded % zones.length],
+          tags: Object.fromEntries(awsTags({ id: spec.id, repo: spec.repo.fullName, issue: spec.issue, deadline: deadlineSeconds(spec) }).map((tag) => [tag.Key, tag.Value])),
+        });
+        return spec.id;
+      }),
+    seedUnmanaged: async (count) => {
+      for (let n = 0; n < count; n++) fake.seed({ tags: { Name: `not-ours-${n}` } });
+    },
+    countManaged: async () => live(true),
+    countUnmanaged: async () => live(false),
+    close: () => fake.close(),
+  };
+}

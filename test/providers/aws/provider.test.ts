@@ -230,6 +230,13 @@ describe('destroy', () => {
     expect(fake.stateOf(keep.id)).toBe('running');
   });
 
+  it('reports an instance already shutting down as already gone', async () => {
+    const going = fake.seed({ tags: { [managedLabel]: 'true', [sessionLabel]: 'agentium-5-going' }, state: 'shutting-down' });
+    expect(await (await provider()).destroy(['agentium-5-going'])).toEqual([
+      { sessionId: 'agentium-5-going', instance: going.id, location: 'us-east-1a', outcome: 'already-gone' },
+    ]);
+  });
+
   it('treats an instance that vanished between describe and terminate as already gone', async () => {
     const seeded = Array.from({ length: 3 }, (_, n) => fake.seed({ tags: { [managedLabel]: 'true', [sessionLabel]: `agentium-3-${n}` } }));
     const vanished = seeded[1]?.id ?? '';
