@@ -16,7 +16,7 @@ import { AgentiumError, NotFoundError } from '../../src/errors.js';
 export const minimumApiVersion = '1.41';
 
 export interface DockerEngine {
-  /** JSON request; resolves to the parsed body (undefined when empty), throws DockerApiError on >= 400. */
+  /** Resolves to the parsed JSON body (plain text otherwise, undefined when empty); throws DockerApiError on >= 400. */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** Hijacked connection (`Upgrade: tcp`) for attach; resolves once the engine has upgraded it. */
   upgrade(path: string): Promise<Duplex>;
@@ -114,9 +114,10 @@ export function dockerEngine(socketPath: string = defaultSocketPath()): DockerEn
   return {
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       const fullPath = (await apiPrefix()) + path;
-      const { status, text } = await send(method, fullPath, body === undefined ? undefined : JSON.stringify(body));
+      const { status, text, headers } = await send(method, fullPath, body === undefined ? undefined : JSON.stringify(body));
       if (status >= 400) throw new DockerApiError(status, method, path, errorMessage(text));
-      return (text === '' ? undefined : JSON.parse(text)) as T;
+      const json = String(headers['content-type'] ?? '').startsWith('application/json');
+      return (json && text !== '' ? JSON.parse(text) : text || undefined) as T;
     },
 
     async upgrade(path: string): Promise<Duplex> {

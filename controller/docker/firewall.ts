@@ -87,7 +87,12 @@ export function iptablesFirewall(): Firewall {
     },
     async remove(rules) {
       for (const rule of rules) {
-        while (await exists(rule)) await iptables(['-D', rule.chain, ...rule.spec]);
+        while (await exists(rule)) {
+          // Someone else (a leftover sweep) may delete it between the check and ours: gone is done.
+          await iptables(['-D', rule.chain, ...rule.spec]).catch(async (error: unknown) => {
+            if (await exists(rule)) throw error;
+          });
+        }
       }
     },
   };

@@ -12,7 +12,8 @@ import type { Transform } from 'node:stream';
 import { loadConfig } from '../../../src/config/load.js';
 import { buildSessionSpec } from '../../../src/session/spec.js';
 import type { SessionSpec } from '../../../src/session/spec.js';
-import { agentContainerPlan } from '../../../src/session/container.js';
+import { agentContainerPlan, agentNetworkName } from '../../../src/session/container.js';
+import { sessionLabel } from '../../../src/labels.js';
 import type { AgentContainerPlan } from '../../../src/session/container.js';
 import { dockerEngine, isDockerStatus } from '../../../controller/docker/engine.js';
 import { agentOwner, runAgentContainer } from '../../../controller/docker/agent-container.js';
@@ -59,6 +60,7 @@ export async function testSession(agent: { timeout?: string; pids?: number; memo
     ],
   });
   const spec = buildSessionSpec(config, { provider: 'local', issue: 5, now: new Date(), nonce: randomBytes(4).toString('hex') });
+  createdSessions.add(spec.id);
   return { spec, plan: agentContainerPlan(spec) };
 }
 
@@ -162,17 +164,29 @@ export async function networkExists(name: string): Promise<boolean> {
   }
 }
 
-/** Remove every container and network labelled as a test leftover, and the agent networks' rules. */
+/** Sessions this test file created: its sweep touches only these (test files run in parallel). */
+const createdSessions = new Set<string>();
+
+/**
+ * Remove containers and networks (and their firewall rules) left by this file's sessions; the
+ * runtime should have left none, so callers assert the counts are zero.
+ */
 export async function sweepTestLeftovers(): Promise<{ containers: number; networks: number }> {
-  const filters = encodeURIComponent(JSON.stringify({ label: testLabelFilter }));
-  const containers = await engine.request<Array<{ Id: string }>>('GET', `/containers/json?all=true&filters=${filters}`);
-  for (const container of containers) {
-    await engine.request('DELETE', `/containers/${container.Id}?force=true&v=true`).catch(() => undefined);
+  let containers = 0;
+  let networks = 0;
+  for (const sessionId of createdSessions) {
+    const filters = encodeURIComponent(JSON.stringify({ label: [...testLabelFilter, `${sessionLabel}=${sessionId}`] }));
+    for (const container of await engine.request<Array<{ Id: string }>>('GET', `/containers/json?all=true&filters=${filters}`)) {
+      containers += 1;
+      await engine.request('DELETE', `/containers/${container.Id}?force=true&v=true`).catch(() => undefined);
+    }
+    for (const network of await engine.request<Array<{ Id: string; Name: string }>>('GET', `/networks?filters=${filters}`)) {
+      networks += 1;
+      await engine.request('DELETE', `/networks/${network.Id}`).catch(() => undefined);
+    }
+    const spec = { id: sessionId };
+    await iptablesFirewall().remove(agentFirewallRules(agentBridgeName(agentNetworkName(spec))));
   }
-  const networks = await engine.request<Array<{ Id: string; Name: string }>>('GET', `/networks?filters=${filters}`);
-  for (const network of networks) {
-    await engine.request('DELETE', `/networks/${network.Id}`).catch(() => undefined);
-    await iptablesFirewall().remove(agentFirewallRules(agentBridgeName(network.Name)));
-  }
-  return { containers: containers.length, networks: networks.length };
+  createdSessions.clear();
+  return { containers, networks };
 }

@@ -70,7 +70,7 @@ describe.skipIf(!available)('agent container as Docker sees it (checklist 15–1
 
   afterAll(async () => {
     workspace?.cleanup();
-    await sweepTestLeftovers();
+    expect(await sweepTestLeftovers()).toEqual({ containers: 0, networks: 0 });
   });
 
   it('inspected the container while it ran', () => {

@@ -6,8 +6,13 @@ read -r max < "$cg/pids.max"
 echo "pids.max=$max"
 mkfifo /tmp/tick
 exec 3<> /tmp/tick
-bomb() { bomb | bomb & }
-bomb
+# Each process forks two more, then blocks (a builtin read), so the tree stays at the limit.
+bomb() {
+  bomb &
+  bomb &
+  read -r _ <&3
+}
+bomb &
 i=0
 while [ "$i" -lt "${1:-3}" ]; do
   read -r -t 1 _ <&3
