@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `agentium` entry point. Only commander is imported up front: every command's module (and
  * with it any cloud SDK) is loaded with `await import()` when that command runs, so `--help`,

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const cliPath = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../dist/src/bin.js', import.meta.url));
 
 export interface CliResult {
   status: number | null;
