@@ -107,6 +107,7 @@ export interface FakeCompute {
   readonly zones: string[];
   readonly requests: RecordedRequest[];
   latencyMs: number;
+  readonly peakInFlight: number;
   unreachableZones: Set<string>;
   /** Add a fault rule; rules are tried in the order added. */
   inject(rule: FaultRule): void;
@@ -372,6 +373,9 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     },
     set latencyMs(value: number) {
       server.latencyMs = value;
+    },
+    get peakInFlight() {
+      return server.peakInFlight;
     },
     unreachableZones,
     inject: (rule) => void rules.push({ ...rule }),

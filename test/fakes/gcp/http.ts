@@ -32,12 +32,14 @@ export interface FakeServer {
   readonly requests: RecordedRequest[];
   /** Delay before each response, in milliseconds; may be changed at any time. */
   latencyMs: number;
+  /** Most requests ever being answered at the same time (shows bounded concurrency). */
+  readonly peakInFlight: number;
   close(): Promise<void>;
 }
 
 export async function startFakeServer(handler: FakeHandler, options: { latencyMs?: number } = {}): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
-  const state = { latencyMs: options.latencyMs ?? 0 };
+  const state = { latencyMs: options.latencyMs ?? 0, inFlight: 0, peakInFlight: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -54,6 +56,7 @@ export async function startFakeServer(handler: FakeHandler, options: { latencyMs
           json: parseJson(body),
         };
         requests.push(recorded);
+        state.peakInFlight = Math.max(state.peakInFlight, ++state.inFlight);
         if (state.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.latencyMs));
         let response: FakeResponse;
         try {
@@ -63,6 +66,7 @@ export async function startFakeServer(handler: FakeHandler, options: { latencyMs
         }
         const text = typeof response.body === 'string' ? response.body : response.body === undefined ? '' : JSON.stringify(response.body);
         const contentType = typeof response.body === 'string' ? 'text/plain' : 'application/json; charset=UTF-8';
+        state.inFlight--;
         res.writeHead(response.status, { 'content-type': contentType, ...response.headers });
         res.end(text);
       })();
@@ -79,6 +83,9 @@ export async function startFakeServer(handler: FakeHandler, options: { latencyMs
     },
     set latencyMs(value: number) {
       state.latencyMs = value;
+    },
+    get peakInFlight() {
+      return state.peakInFlight;
     },
     close: () =>
       new Promise<void>((resolve) => {

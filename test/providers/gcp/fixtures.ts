@@ -29,7 +29,7 @@ export const fastDeps: GcpProviderDeps = { credentials: 'none', retry: { baseDel
 
 type GcpInput = Partial<NonNullable<AgentiumConfigInput['gcp']>>;
 
-export function gcpTestConfig(compute: FakeCompute, overrides: Partial<AgentiumConfigInput> & { gcp?: GcpInput } = {}): AgentiumConfig {
+export function gcpTestConfig(compute: FakeCompute, overrides: Omit<Partial<AgentiumConfigInput>, 'gcp'> & { gcp?: GcpInput } = {}): AgentiumConfig {
   const { gcp, ...rest } = overrides;
   return parsedConfig({
     provider: 'gcp',
