@@ -73,11 +73,15 @@ function fromFlags(options: InitOptions): Answers {
 }
 
 async function ask(options: InitOptions): Promise<Answers> {
-  const { createInterface } = await import('node:readline/promises');
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const { createInterface } = await import('node:readline');
+  const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  // Read answers from a line iterator: it buffers lines typed (or pasted) ahead of the question.
+  const lines = prompt[Symbol.asyncIterator]();
   const question = async (text: string, fallback?: string): Promise<string> => {
-    const answer = (await prompt.question(fallback ? `${text} [${fallback}]: ` : `${text}: `)).trim();
-    return answer || fallback || '';
+    process.stderr.write(fallback ? `${text} [${fallback}]: ` : `${text}: `);
+    const next = await lines.next();
+    if (next.done) throw new UsageError('input ended before every question was answered', { hint: 'use --yes with flags' });
+    return String(next.value).trim() || fallback || '';
   };
   try {
     let provider = options.provider ?? '';

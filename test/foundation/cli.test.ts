@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema, withReference } from '../../src/config/write-schema.js';
-import { projectRoot, runCli } from '../support/cli.js';
+import { cliPath, projectRoot, runCli } from '../support/cli.js';
 import { assertValidCloudConfig } from '../support/cloud-init.js';
 
 function workdir(config?: string): string {
@@ -98,6 +99,23 @@ describe('agentium CLI', () => {
     expect(again.status).toBe(6);
     expect(again.stderr).toMatch(/already exists; not overwriting/);
     expect(runCli([...args, '--force'], { cwd }).status).toBe(0);
+  });
+
+  it('init asks on a terminal, re-asking for an invalid provider', () => {
+    const cwd = workdir();
+    // `script` (util-linux) gives the CLI a real pseudo-terminal, as a person at a shell would.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'CI' && !name.startsWith('AGENTIUM_')));
+    const result = spawnSync('script', ['-qec', `${process.execPath} ${cliPath} init`, '/dev/null'], {
+      cwd,
+      env,
+      input: 'azure\naws\nacme/widgets\n999\n\neu-west-1\n',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout.match(/Provider \(gcp\/aws\/local\) \[gcp\]: /g)).toHaveLength(2);
+    const text = readFileSync(join(cwd, '.agentium.yaml'), 'utf8');
+    expect(text).toContain('provider: aws\nrepo: acme/widgets\ngithub:\n  appId: 999\n  privateKeySecret: agentium-github-app-key\naws:\n  region: eu-west-1\n');
   });
 
   it('init without a terminal names the flags it needs and writes nothing', () => {
