@@ -65,7 +65,8 @@ async function iptables(args: string[]): Promise<void> {
   }
 }
 
-async function exists(rule: FirewallRule): Promise<boolean> {
+/** `iptables -C`: is this exact rule in its chain? */
+export async function firewallRulePresent(rule: FirewallRule): Promise<boolean> {
   try {
     await run('iptables', ['-w', '-C', rule.chain, ...rule.spec]);
     return true;
@@ -87,10 +88,10 @@ export function iptablesFirewall(): Firewall {
     },
     async remove(rules) {
       for (const rule of rules) {
-        while (await exists(rule)) {
+        while (await firewallRulePresent(rule)) {
           // Someone else (a leftover sweep) may delete it between the check and ours: gone is done.
           await iptables(['-D', rule.chain, ...rule.spec]).catch(async (error: unknown) => {
-            if (await exists(rule)) throw error;
+            if (await firewallRulePresent(rule)) throw error;
           });
         }
       }

@@ -190,3 +190,49 @@ export async function sweepTestLeftovers(): Promise<{ containers: number; networ
   createdSessions.clear();
   return { containers, networks };
 }
+
+/**
+ * A plain bridge network of our own for the "another network" target, labelled for the sweep
+ * under `sessionId` so it goes with that session's leftovers.
+ */
+export async function createTestNetwork(sessionId: string, name: string): Promise<{ id: string; gateway: string }> {
+  const created = await engine.request<{ Id: string }>('POST', '/networks/create', {
+    Name: name,
+    Driver: 'bridge',
+    Internal: true,
+    Labels: { ...testLabel, [sessionLabel]: sessionId },
+  });
+  const inspect = await engine.request<{ IPAM: { Config: Array<{ Gateway: string }> } }>('GET', `/networks/${created.Id}`);
+  return { id: created.Id, gateway: inspect.IPAM.Config[0]?.Gateway ?? '' };
+}
+
+/** An HTTP server container (busybox httpd, unprivileged port) on a network we created. */
+export async function startServerContainer(
+  sessionId: string,
+  network: string,
+  alias: string,
+): Promise<{ id: string; ip: string; remove(): Promise<void> }> {
+  const image = await buildTestAgentImage();
+  const created = await engine.request<{ Id: string }>('POST', '/containers/create', {
+    Image: image,
+    Entrypoint: ['httpd', '-f', '-p', '8080', '-h', '/agent'],
+    User: '1000:1000',
+    Labels: { ...testLabel, [sessionLabel]: sessionId },
+    HostConfig: { NetworkMode: network, CapDrop: ['ALL'], ReadonlyRootfs: true, LogConfig: { Type: 'none', Config: {} } },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [alias] } } },
+  });
+  await engine.request('POST', `/containers/${created.Id}/start`);
+  const inspect = await engine.request<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>(
+    'GET',
+    `/containers/${created.Id}/json`,
+  );
+  return {
+    id: created.Id,
+    ip: inspect.NetworkSettings.Networks[network]?.IPAddress ?? '',
+    remove: async () => {
+      await engine.request('DELETE', `/containers/${created.Id}?force=true`).catch((error: unknown) => {
+        if (!isDockerStatus(error, 404)) throw error;
+      });
+    },
+  };
+}
