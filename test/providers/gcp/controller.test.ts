@@ -5,13 +5,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGcpControllerCloud } from '../../../controller/cloud/gcp.js';
-import { AgentiumError } from '../../../src/errors.js';
 import { gcpLabels } from '../../../src/labels.js';
 import { createGcpProvider } from '../../../src/providers/gcp/provider.js';
 import { startFakeCompute, type FakeCompute } from '../../fakes/gcp/compute.js';
 import { startFakeMetadata, type FakeMetadata } from '../../fakes/gcp/metadata.js';
 import { startFakeSecretManager, type FakeSecretManager } from '../../fakes/gcp/secret-manager.js';
-import { fastDeps, gcpTestConfig } from './fixtures.js';
+import { failure, fastDeps, gcpTestConfig } from './fixtures.js';
 
 const name = 'agentium-42-ctl1';
 const zone = 'us-central1-b';
@@ -42,15 +41,6 @@ const cloud = (overrides: Parameters<typeof createGcpControllerCloud>[0] = {}) =
     retry: { baseDelayMs: 1, maxDelayMs: 2 },
     ...overrides,
   });
-
-async function failure(promise: Promise<unknown>): Promise<AgentiumError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AgentiumError);
-  return error as AgentiumError;
-}
 
 describe('readSecret', () => {
   it('reads the named secret with the metadata token; project trimmed of its trailing newline', async () => {

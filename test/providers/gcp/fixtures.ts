@@ -1,5 +1,7 @@
 /** Shared setup for the GCP provider tests: a config pointing at the fake Compute, plans, seeding. */
+import { expect } from 'vitest';
 import type { AgentiumConfig, AgentiumConfigInput } from '../../../src/config/schema.js';
+import { AgentiumError } from '../../../src/errors.js';
 import { gcpLabels } from '../../../src/labels.js';
 import { createGcpProvider, type GcpProviderDeps } from '../../../src/providers/gcp/provider.js';
 import type { LaunchPlan } from '../../../src/providers/types.js';
@@ -69,6 +71,16 @@ export function seedUnmanaged(compute: FakeCompute, count: number, zones = compu
       labels: index % 2 ? { team: 'web' } : { 'agentium-managed': 'false', 'agentium-session': `agentium-unmanaged-${counter}` },
     });
   }
+}
+
+/** The AgentiumError a promise rejects with (fails the test if it resolves or throws anything else). */
+export async function failure(promise: Promise<unknown>): Promise<AgentiumError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AgentiumError);
+  return error as AgentiumError;
 }
 
 const isManaged = (labels: Record<string, string>) => labels['agentium-managed'] === 'true';

@@ -3,11 +3,10 @@
  * Compute REST API. Requests are asserted as the fake received them (JSON body, query string).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentiumError } from '../../../src/errors.js';
 import { createGcpProvider, computeClientOptions } from '../../../src/providers/gcp/provider.js';
 import type { CloudProvider } from '../../../src/providers/types.js';
 import { faults, startFakeCompute, type FakeCompute } from '../../fakes/gcp/compute.js';
-import { eightZones, fastDeps, gcpTestConfig, seedManaged, seedUnmanaged, testPlan } from './fixtures.js';
+import { eightZones, failure, fastDeps, gcpTestConfig, seedManaged, seedUnmanaged, testPlan } from './fixtures.js';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -31,15 +30,6 @@ afterEach(async () => {
 
 async function provider(overrides: Parameters<typeof gcpTestConfig>[1] = {}, deps = fastDeps): Promise<CloudProvider> {
   return createGcpProvider(gcpTestConfig(compute, overrides), deps);
-}
-
-async function failure(promise: Promise<unknown>): Promise<AgentiumError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AgentiumError);
-  return error as AgentiumError;
 }
 
 const insertZones = () => compute.calls('insert').map((r) => r.path.split('/')[6]);
