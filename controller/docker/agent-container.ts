@@ -194,14 +194,16 @@ async function attachStartAndWait(
   });
 
   signal?.addEventListener('abort', kill, { once: true });
-  const timer = setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, timeoutSeconds * 1000);
+  let timer: NodeJS.Timeout | undefined;
   try {
     signal?.throwIfAborted();
     await engine.request('POST', `/containers/${containerId}/start`);
     const startedAt = performance.now();
+    // The agent's time starts when it does (durationMs is measured from the same point).
+    timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, timeoutSeconds * 1000);
     // An abort that raced the start found nothing running to kill.
     if (signal?.aborted) kill();
     const exit = await engine.request<{ StatusCode: number }>('POST', `/containers/${containerId}/wait`);

@@ -130,12 +130,17 @@ describe.skipIf(!available)('agent network (checklist 21–22)', () => {
 
   it('while the session runs, every rule is in place, ahead of Docker’s own', () => {
     expect(rulesWhileRunning.present).toEqual(network.firewallRules.map(() => true));
-    expect(rulesWhileRunning.input[1]).toContain(`-i ${network.bridge}`);
-    expect(rulesWhileRunning.input[1]).toContain('-j REJECT');
+    // Other sessions' rules may sit beside ours (test files run in parallel): look for our own.
+    const ours = (line: string) => line.includes(`-i ${network.bridge}`);
+    expect(rulesWhileRunning.input.filter(ours)).toEqual([
+      `-A INPUT -i ${network.bridge} -m comment --comment "agentium:${network.bridge}" -j REJECT --reject-with icmp-port-unreachable`,
+    ]);
     for (const range of blockedRanges) {
-      expect(rulesWhileRunning.dockerUser.some((line) => line.includes(`-d ${range}`) && line.includes(`-i ${network.bridge}`))).toBe(true);
+      expect(rulesWhileRunning.dockerUser.some((line) => ours(line) && line.includes(`-d ${range}`) && line.includes('-j REJECT'))).toBe(true);
     }
-    expect(rulesWhileRunning.dockerUser.at(-1)).toBe('-A DOCKER-USER -j RETURN');
+    // DOCKER-USER ends in Docker's RETURN; ours must all come before it.
+    const returnAt = rulesWhileRunning.dockerUser.indexOf('-A DOCKER-USER -j RETURN');
+    expect(returnAt).toBe(rulesWhileRunning.dockerUser.length - 1);
   });
 
   it('afterwards the rules, the container, the proxy and the network are gone', async () => {
