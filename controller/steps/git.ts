@@ -47,7 +47,8 @@ export function localGit(gitDir: string, baseEnv: NodeJS.ProcessEnv = process.en
       ...options.env,
     };
     return new Promise<string>((resolve, reject) => {
-      const child = spawn('git', args, { env, cwd: options.workTree ?? gitDir, stdio: ['pipe', 'pipe', 'pipe'] });
+      const input = options.input;
+      const child = spawn('git', args, { env, cwd: options.workTree ?? gitDir, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -58,7 +59,9 @@ export function localGit(gitDir: string, baseEnv: NodeJS.ProcessEnv = process.en
         const said = Buffer.concat(err).toString('utf8').trim().slice(-1000);
         reject(new AgentiumError('failure', `git ${args[0] ?? ''} failed (exit ${code})${said ? `: ${said}` : ''}`, { details: { exitCode: code } }));
       });
-      child.stdin.end(options.input ?? '');
+      // git may exit before reading all of it; its exit code tells what happened.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(input);
     });
   };
   return Object.assign(run, { gitDir });

@@ -1,0 +1,127 @@
+/**
+ * Every way a session can end badly still comments, revokes the token and terminates
+ * (SECURITY-CHECKLIST 10, 14, 23, 33), and a restarted controller never pushes twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { scenarioPrompt, scriptPrompt } from '../fakes/agent-image/build.js';
+import { dockerAvailable, inspectContainer } from './docker/harness.js';
+import { issueComments, pushes, revocations, runWorldSession, secretNeedles, sessionWorld, type SessionRun, type SessionWorld } from './session-harness.js';
+
+const docker = await dockerAvailable();
+const worlds: SessionWorld[] = [];
+
+async function world(issueBody: string, agentTimeout?: string): Promise<SessionWorld> {
+  const created = await sessionWorld({ issueBody, agentTimeout });
+  worlds.push(created);
+  return created;
+}
+
+afterEach(async () => {
+  for (const created of worlds.splice(0)) await created.cleanup();
+});
+
+/** The end every session must reach, whatever happened before. */
+async function expectCleanEnd(session: SessionWorld, run: SessionRun): Promise<void> {
+  expect(run.result.final).toEqual({ comment: 'ok', revoke: 'ok', status: 'ok', terminate: 'ok' });
+  expect(revocations(session.github)).toBeGreaterThanOrEqual(1);
+  expect([...session.github.state.tokens.values()].every((token) => token.revoked)).toBe(true);
+  expect(run.cloud.terminateCalls).toBe(1);
+  expect(run.cloud.phases.at(-1)).toBe('finished');
+  expect(await inspectContainer(`${session.spec.id}-agent`)).toBeUndefined();
+  const everything = [run.lines.join('\n'), ...issueComments(session)].join('\n');
+  for (const needle of secretNeedles(session)) expect(everything.includes(needle)).toBe(false);
+  expect(session.github.violations).toEqual([]);
+}
+
+describe.skipIf(!docker)('controller failure paths (real Docker, fake GitHub)', () => {
+  it('agent exits non-zero: nothing pushed, "agent failed" comment, revoked, terminated', async () => {
+    const session = await world(scenarioPrompt('fail', '3'));
+    const run = await runWorldSession(session);
+    expect(run.result.outcome).toEqual({ kind: 'agent_failed', exitCode: 3 });
+    expect(run.result.exitCode).toBe(1);
+    expect(pushes(session.github)).toBe(0);
+    expect(issueComments(session)[0]).toMatch(/the agent exited with code 3; nothing was pushed/);
+    await expectCleanEnd(session, run);
+  });
+
+  it('agent outlives its timeout: killed, "timed out" comment, revoked, terminated', async () => {
+    const session = await world(scenarioPrompt('sleep', '600'), '2s');
+    const started = Date.now();
+    const run = await runWorldSession(session);
+    expect(run.result.outcome).toEqual({ kind: 'timed_out', reason: 'agent-timeout' });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(pushes(session.github)).toBe(0);
+    expect(issueComments(session)[0]).toMatch(/the agent timed out after 2 s/);
+    await expectCleanEnd(session, run);
+  });
+
+  it('agent writes a token into a file: push refused, comment names file and rule but not the value', async () => {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    const body = [...randomBytes(36)].map((byte) => alphabet[byte % alphabet.length]).join('');
+    const fakeToken = `ghp_${body}`;
+    // The agent assembles the token itself: a whole token in the issue text would already be
+    // redacted out of the prompt file before the agent sees it.
+    const session = await world(scriptPrompt(`prefix=ghp_\necho "GITHUB_TOKEN=\${prefix}${body}" > /workspace/deploy.env`));
+    const run = await runWorldSession(session);
+    expect(run.result.outcome.kind).toBe('refused');
+    expect(run.result.exitCode).toBe(6);
+    expect(pushes(session.github)).toBe(0);
+    expect(session.github.state.pulls).toHaveLength(0);
+    const [comment = ''] = issueComments(session);
+    expect(comment).toContain('`deploy.env:1`');
+    expect(comment).toMatch(/\*\*secret\*\* `deploy\.env:1` \(rule `[^`]+`\)/);
+    const everything = [comment, run.lines.join('\n'), JSON.stringify(run.result)].join('\n');
+    expect(everything).not.toContain(fakeToken);
+    expect(everything).not.toContain(fakeToken.slice(4, 24));
+    await expectCleanEnd(session, run);
+  });
+
+  it('agent edits .github/workflows/: refused before push', async () => {
+    const session = await world(scenarioPrompt('edit-workflow', 'release'));
+    const run = await runWorldSession(session);
+    expect(run.result.outcome.kind).toBe('refused');
+    expect(pushes(session.github)).toBe(0);
+    expect(issueComments(session)[0]).toContain('**workflows** `.github/workflows/release.yml`');
+    await expectCleanEnd(session, run);
+  });
+
+  it('the deadline watchdog fires mid-agent: agent killed, session reports, revokes and terminates', async () => {
+    const session = await world(scenarioPrompt('sleep', '600'));
+    session.spec.deadline = new Date(Date.now() + 6_000).toISOString();
+    const started = Date.now();
+    const run = await runWorldSession(session, { watchdogMarginMs: 1_000 });
+    expect(run.result.outcome).toEqual({ kind: 'timed_out', reason: 'deadline' });
+    expect(run.cloud.phases).toContain('agent');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(pushes(session.github)).toBe(0);
+    expect(issueComments(session)[0]).toMatch(/reached its deadline/);
+    await expectCleanEnd(session, run);
+  });
+
+  it('a controller restarted after the push neither pushes twice nor opens a second PR', async () => {
+    const session = await world(scenarioPrompt('edit-file', 'src/widget.txt', 'restarted widget'));
+    // The first run dies between push and PR: every attempt to open the PR fails.
+    session.github.failNext({ method: 'POST', path: /\/pulls$/, status: 500, times: 4 });
+    const first = await runWorldSession(session);
+    expect(first.result.outcome.kind).toBe('failed');
+    expect(pushes(session.github)).toBe(1);
+    expect(session.github.state.pulls).toHaveLength(0);
+    await expectCleanEnd(session, first);
+
+    const second = await runWorldSession(session);
+    expect(second.result.outcome.kind).toBe('success');
+    expect(second.lines.join('\n')).toMatch(/resuming: branch already pushed/);
+    expect(pushes(session.github)).toBe(1);
+    expect(session.github.state.pulls).toHaveLength(1);
+
+    const third = await runWorldSession(session);
+    expect(third.result.outcome).toMatchObject({ kind: 'success', pullRequest: { created: false } });
+    expect(pushes(session.github)).toBe(1);
+    expect(session.github.state.pulls).toHaveLength(1);
+    expect(session.github.requests.filter((r) => r.method === 'POST' && /\/pulls$/.test(r.url) && r.status === 201)).toHaveLength(1);
+    // One status comment, updated in place, now telling the final outcome.
+    expect(issueComments(session)).toHaveLength(1);
+    expect(issueComments(session)[0]).toMatch(/draft pull request #\d+/);
+  });
+});
