@@ -1,0 +1,116 @@
+/**
+ * The one redaction engine: every byte that leaves a VM (agent output, controller logs, status,
+ * comments, PR text) and the controller's policy gate on the diff go through a `Redactor`.
+ *
+ *   const redactor = new Redactor();
+ *   redactor.registerSecret(token);             // masked by value, with its encodings
+ *   pipeline(source, redactor.createStream(), destination);
+ *
+ * Streams are made with `redactor.createStream()` (`redactStream(redactor)` is the same call, for
+ * pipeline-style code). Each stream has its own carry state; registered secrets are shared.
+ * See docs/redaction.md for the rules, guarantees and known limits.
+ */
+import { Transform } from 'node:stream';
+import { RedactionState, RuleSet, marker, type LiteralSet, type Sink } from './engine.js';
+import { maskedForms } from './values.js';
+
+export { MIN_SECRET_LENGTH, REGISTERED_RULE } from './values.js';
+
+/** Where a secret was found: rule name and offsets in the scanned text, never the value. */
+export interface Finding {
+  rule: string;
+  start: number;
+  end: number;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/; // eslint-disable-line no-control-regex
+
+/** Collects the redacted output (and findings) of one write. */
+class Collector implements Sink {
+  readonly parts: string[] = [];
+  readonly findings: Finding[] = [];
+
+  keep(raw: string): void {
+    if (raw.length > 0) this.parts.push(raw);
+  }
+
+  replace(rule: string): void {
+    this.parts.push(marker(rule));
+  }
+
+  found(rule: string, start: number, end: number): void {
+    this.findings.push({ rule, start, end });
+  }
+}
+
+export class Redactor {
+  private readonly rules = new RuleSet();
+  private literalSet: LiteralSet = { literals: [], longest: 0 };
+
+  /**
+   * Mask `value` by value from now on: raw, JSON-escaped, URL-encoded, base64/base64url at byte
+   * offsets 0/1/2, base64 of `x-access-token:<value>`, and each line of a multi-line value.
+   * Throws UsageError for values too short to mask safely.
+   */
+  registerSecret(value: string): void {
+    const literals = new Set([...this.literalSet.literals, ...maskedForms(value)]);
+    // Longest first: where two literals start at the same place the longer one is masked.
+    const sorted = [...literals].sort((a, b) => b.length - a.length);
+    this.literalSet = { literals: sorted, longest: sorted[0]?.length ?? 0 };
+  }
+
+  /** Redact a whole text at once; equal to streaming it in any chunking. */
+  redact(text: string): string {
+    if (!NON_ASCII.test(text)) return this.run(text).parts.join('');
+    const bytes = this.run(Buffer.from(text, 'utf8').toString('latin1')).parts.join('');
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+
+  /** Where secrets are in `text` (offsets into `text`), for gates that must name file and rule. */
+  scan(text: string): Finding[] {
+    if (!NON_ASCII.test(text)) return this.run(text).findings;
+    const bytes = Buffer.from(text, 'utf8');
+    const toIndex = (offset: number): number => bytes.subarray(0, offset).toString('utf8').length;
+    return this.run(bytes.toString('latin1')).findings.map((finding) => ({
+      rule: finding.rule,
+      start: toIndex(finding.start),
+      end: toIndex(finding.end),
+    }));
+  }
+
+  /** A Transform: bytes in, redacted bytes out, with its own carry between writes. */
+  createStream(): Transform {
+    const state = this.newState();
+    const step = (chunk: string, final: boolean): Buffer | undefined => {
+      const collector = new Collector();
+      state.write(chunk, final, collector);
+      const out = collector.parts.length === 1 ? (collector.parts[0] as string) : collector.parts.join('');
+      return out.length === 0 ? undefined : Buffer.from(out, 'latin1');
+    };
+    return new Transform({
+      transform(chunk: Buffer | string, encoding, callback) {
+        const text = typeof chunk === 'string' ? Buffer.from(chunk, encoding).toString('latin1') : chunk.toString('latin1');
+        callback(null, step(text, false));
+      },
+      flush(callback) {
+        callback(null, step('', true));
+      },
+    });
+  }
+
+  /** @internal for tests: a bare carry state, to check how much a stream holds back. */
+  newState(): RedactionState {
+    return new RedactionState(this.rules, () => this.literalSet);
+  }
+
+  private run(latin1: string): Collector {
+    const collector = new Collector();
+    this.newState().write(latin1, true, collector);
+    return collector;
+  }
+}
+
+/** Same as `redactor.createStream()`, for `pipeline(source, redactStream(redactor), sink)`. */
+export function redactStream(redactor: Redactor): Transform {
+  return redactor.createStream();
+}
