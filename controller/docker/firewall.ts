@@ -52,17 +52,41 @@ export interface Firewall {
   remove(rules: FirewallRule[]): Promise<void>;
 }
 
+function firewallError(what: string, error: unknown): AgentiumError {
+  const stderr = (error as { stderr?: string }).stderr ?? '';
+  return new AgentiumError('failure', `${what} failed: ${stderr.trim() || String(error)}`, {
+    hint: 'the controller needs root (or CAP_NET_ADMIN) and the iptables backend dockerd uses',
+    cause: error,
+  });
+}
+
 async function iptables(args: string[]): Promise<void> {
   try {
     // -w: wait for the xtables lock instead of failing while dockerd edits its own rules.
     await run('iptables', ['-w', ...args]);
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new AgentiumError('failure', `iptables ${args.join(' ')} failed: ${stderr.trim() || String(error)}`, {
-      hint: 'the controller needs root (or CAP_NET_ADMIN) and the iptables backend dockerd uses',
-      cause: error,
-    });
+    throw firewallError(`iptables ${args.join(' ')}`, error);
   }
+}
+
+/**
+ * One `iptables-restore --noflush` transaction: all the lines apply or none does, and it costs one
+ * process instead of one per rule (rule removal was 2/3 of the network's teardown time).
+ */
+function restore(lines: string[]): Promise<void> {
+  const input = ['*filter', ...lines, 'COMMIT', ''].join('\n');
+  return new Promise((resolve, reject) => {
+    const child = execFile('iptables-restore', ['-w', '--noflush'], (error, _stdout, stderr) =>
+      error ? reject(Object.assign(error, { stderr })) : resolve(),
+    );
+    child.stdin?.end(input);
+  });
+}
+
+function restoreLine(action: '-I' | '-D', rule: FirewallRule, position?: number): string {
+  // restore input is split on whitespace: our rule words never contain any.
+  if (rule.spec.some((word) => /[\s"']/.test(word))) throw new AgentiumError('failure', `unexpected firewall rule ${rule.spec.join(' ')}`);
+  return [action, rule.chain, ...(position === undefined ? [] : [String(position)]), ...rule.spec].join(' ');
 }
 
 /** `iptables -C`: is this exact rule in its chain? */
@@ -80,13 +104,29 @@ export function iptablesFirewall(): Firewall {
     async apply(rules) {
       // Insert at the top of each chain, keeping the listed order (DOCKER-USER ends in a RETURN).
       const position = new Map<string, number>();
-      for (const rule of rules) {
+      const lines = rules.map((rule) => {
         const next = (position.get(rule.chain) ?? 0) + 1;
         position.set(rule.chain, next);
-        await iptables(['-I', rule.chain, String(next), ...rule.spec]);
-      }
+        return restoreLine('-I', rule, next);
+      });
+      await restore(lines).catch((error: unknown) => {
+        throw firewallError('iptables-restore (agent network rules)', error);
+      });
     },
     async remove(rules) {
+      // Fast path: one transaction. It fails as a whole if any rule is already gone; then, and for
+      // duplicates a crashed run may have left, go rule by rule.
+      const batched = await restore(rules.map((rule) => restoreLine('-D', rule))).then(
+        () => true,
+        () => false,
+      );
+      if (batched) {
+        // Our rules carry a comment naming the network: if no line of these chains has it, all are gone.
+        const comments = rules.map((rule) => rule.spec[rule.spec.indexOf('--comment') + 1] ?? '');
+        const chains = [...new Set(rules.map((rule) => rule.chain))];
+        const listed = (await Promise.all(chains.map(listChain))).flat().join('\n');
+        if (!comments.includes('') && !comments.some((comment) => listed.includes(comment))) return;
+      }
       for (const rule of rules) {
         while (await firewallRulePresent(rule)) {
           // Someone else (a leftover sweep) may delete it between the check and ours: gone is done.
