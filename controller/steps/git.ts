@@ -47,8 +47,7 @@ export function localGit(gitDir: string, baseEnv: NodeJS.ProcessEnv = process.en
       ...options.env,
     };
     return new Promise<string>((resolve, reject) => {
-      const input = options.input;
-      const child = spawn('git', args, { env, cwd: options.workTree ?? gitDir, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      const child = spawn('git', args, { env, cwd: options.workTree ?? gitDir, stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -60,8 +59,8 @@ export function localGit(gitDir: string, baseEnv: NodeJS.ProcessEnv = process.en
         reject(new AgentiumError('failure', `git ${args[0] ?? ''} failed (exit ${code})${said ? `: ${said}` : ''}`, { details: { exitCode: code } }));
       });
       // git may exit before reading all of it; its exit code tells what happened.
-      child.stdin?.on('error', () => undefined);
-      child.stdin?.end(input);
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input ?? '');
     });
   };
   return Object.assign(run, { gitDir });
