@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubClient, fetchIssue, mintInstallationToken, upsertStatusComment, type AppCredentials } from '../../src/github/index.js';
-import type { AgentiumError} from '../../src/errors.js';
+import type { AgentiumError } from '../../src/errors.js';
 import { AuthError, NotFoundError } from '../../src/errors.js';
 import { startFakeGitHub, type FakeApp, type FakeGitHub } from '../fakes/github/index.js';
 
