@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { redactorFromEnv } from '../../src/commands/redact.js';
+import { UsageError } from '../../src/errors.js';
+import { random } from './helpers.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = `${root}dist/src/cli.js`;
+
+function agentium(args: string[], input: string, env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [cli, ...args], { input, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+}
+
+describe('agentium redact (built CLI)', () => {
+  beforeAll(() => {
+    // Others' in-progress files may fail type-checking; tsc still emits, so check the output exists.
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+    expect(existsSync(`${root}dist/src/commands/redact.js`)).toBe(true);
+  }, 120_000);
+
+  it('streams stdin to stdout with known formats and --secret-env values masked', () => {
+    const value = random(33); // a multiple of 3 bytes: its base64 has no partial last group
+    const token = `ghp_${random(36)}`;
+    const input = `a ${token} b\nc ${value} d\ne ${Buffer.from(value).toString('base64')} f\n`;
+    const result = agentium(['redact', '--secret-env', 'MY_VALUE'], input, { MY_VALUE: value });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(
+      'a [REDACTED:github-token] b\nc [REDACTED:registered-secret] d\ne [REDACTED:registered-secret] f\n',
+    );
+  });
+
+  it('exits 2 with a clear message when NAME is unset or too short', () => {
+    const unset = agentium(['redact', '--secret-env', 'NOT_SET_ANYWHERE'], 'x');
+    expect(unset.status).toBe(2);
+    expect(unset.stderr).toContain('NOT_SET_ANYWHERE is not set');
+    const short = agentium(['redact', '--secret-env', 'SHORT'], 'x', { SHORT: 'abc' });
+    expect(short.status).toBe(2);
+    expect(short.stderr).toContain('too short');
+    expect(short.stderr).not.toContain('abc');
+  });
+});
+
+describe('redactorFromEnv (in-process)', () => {
+  it('registers each named variable and refuses unset or short ones', () => {
+    const value = random(20);
+    expect(redactorFromEnv(['A'], { A: value }).redact(`x ${value}`)).toBe('x [REDACTED:registered-secret]');
+    expect(() => redactorFromEnv(['B'], {})).toThrow(UsageError);
+    expect(() => redactorFromEnv(['C'], { C: 'short' })).toThrow(/too short/);
+  });
+});
