@@ -16,7 +16,10 @@ import { AgentiumError, NotFoundError } from '../../src/errors.js';
 export const minimumApiVersion = '1.41';
 
 export interface DockerEngine {
-  /** Resolves to the parsed JSON body (plain text otherwise, undefined when empty); throws DockerApiError on >= 400. */
+  /**
+   * Resolves to the parsed JSON body (an array of documents for line-delimited progress bodies;
+   * plain text otherwise; undefined when empty); throws DockerApiError on >= 400.
+   */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** Hijacked connection (`Upgrade: tcp`) for attach; resolves once the engine has upgraded it. */
   upgrade(path: string): Promise<Duplex>;
@@ -65,6 +68,21 @@ function errorMessage(text: string): string {
     // not JSON: fall through to the raw text
   }
   return text.trim();
+}
+
+/**
+ * One JSON document, or — for progress endpoints such as `POST /images/create` — one per line,
+ * returned as an array. Those endpoints answer 200 and report failure in a line with `error`.
+ */
+function parseJsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as unknown);
+  }
 }
 
 /**
@@ -117,7 +135,7 @@ export function dockerEngine(socketPath: string = defaultSocketPath()): DockerEn
       const { status, text, headers } = await send(method, fullPath, body === undefined ? undefined : JSON.stringify(body));
       if (status >= 400) throw new DockerApiError(status, method, path, errorMessage(text));
       const json = String(headers['content-type'] ?? '').startsWith('application/json');
-      return (json && text !== '' ? JSON.parse(text) : text || undefined) as T;
+      return (json && text !== '' ? parseJsonBody(text) : text || undefined) as T;
     },
 
     async upgrade(path: string): Promise<Duplex> {

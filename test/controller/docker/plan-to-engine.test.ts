@@ -1,12 +1,17 @@
 /**
- * The pure parts of the runtime, without Docker: plan → Engine API body, the firewall rules, and
- * the attach-stream demuxer.
+ * The runtime without Docker: plan → Engine API body, the firewall rules, the attach-stream
+ * demuxer, and the Engine API client against a socket server of our own.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentContainerPlan } from '../../../src/session/container.js';
 import type { AgentContainerPlan } from '../../../src/session/container.js';
 import type { SessionSpec } from '../../../src/session/spec.js';
 import { agentOwner, containerCreateBody } from '../../../controller/docker/agent-container.js';
+import { DockerApiError, dockerEngine } from '../../../controller/docker/engine.js';
 import { agentFirewallRules, blockedRanges, firewallComment } from '../../../controller/docker/firewall.js';
 import { agentBridgeName, networkCreateBody } from '../../../controller/docker/network.js';
 import { createFrameDemuxer } from '../../../controller/docker/output.js';
@@ -133,6 +138,47 @@ describe('createFrameDemuxer', () => {
         demux(stream.subarray(second));
         expect(seen).toEqual({ stdout: 'out one\nout two\n', stderr: 'err\n' });
       }
+    }
+  });
+});
+
+describe('dockerEngine over a unix socket', () => {
+  it('parses JSON, line-delimited progress JSON and plain text, and maps errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentium-engine-'));
+    const socketPath = join(dir, 'docker.sock');
+    const seen: string[] = [];
+    const server = createServer((request, response) => {
+      seen.push(`${request.method} ${request.url}`);
+      response.setHeader('Api-Version', '1.45');
+      if (request.url === '/_ping') return response.end('OK');
+      if (request.url === '/v1.45/images/create?fromImage=x%3A1') {
+        response.setHeader('Content-Type', 'application/json');
+        return response.end('{"status":"Pulling"}\r\n{"error":"denied","errorDetail":{"message":"denied"}}\r\n');
+      }
+      if (request.url === '/v1.45/containers/nope/json') {
+        response.statusCode = 404;
+        response.setHeader('Content-Type', 'application/json');
+        return response.end('{"message":"No such container: nope"}');
+      }
+      response.setHeader('Content-Type', 'application/json');
+      response.end('{"Id":"abc"}');
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const engine = dockerEngine(socketPath);
+      expect(await engine.request('GET', '/version')).toEqual({ Id: 'abc' });
+      expect(await engine.request('POST', '/images/create?fromImage=x%3A1')).toEqual([
+        { status: 'Pulling' },
+        { error: 'denied', errorDetail: { message: 'denied' } },
+      ]);
+      const error = await engine.request('GET', '/containers/nope/json').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DockerApiError);
+      expect(error).toMatchObject({ status: 404, kind: 'not_found', message: 'docker GET /containers/nope/json: 404 No such container: nope' });
+      // The API version is asked once, then every path is addressed at it.
+      expect(seen.filter((line) => line === 'GET /_ping')).toHaveLength(1);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
