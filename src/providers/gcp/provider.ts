@@ -102,19 +102,33 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     return name;
   }
 
-  /** Delete one instance and wait for it; 'already-gone' when it does not exist. */
-  async function deleteInstance(zone: string, name: string, id: string, signal?: AbortSignal): Promise<'deleted' | 'already-gone'> {
+  /** Ask for a deletion: the operation's name, or 'already-gone' when the instance does not exist. */
+  async function startDelete(zone: string, name: string, id: string, signal?: AbortSignal): Promise<string | 'already-gone'> {
     try {
       const requestId = requestIdFor('delete', project, zone, name, id);
       const [wrapper] = await retry(() => instances.delete({ project, zone, instance: name, requestId }), signal);
-      const failed = operationError(await waitForOperation(zone, operationName(wrapper), signal));
-      if (failed?.class === 'not_found' || failed?.reasons.includes('RESOURCE_NOT_FOUND')) return 'already-gone';
-      if (failed) throw toGcpAgentiumError(failed, `deleting ${name} in ${zone}`);
-      return 'deleted';
+      return operationName(wrapper);
     } catch (error) {
       if (classifyGcpError(error).class === 'not_found') return 'already-gone';
       throw normaliseGcpError(error, `deleting ${name} in ${zone}`);
     }
+  }
+
+  /** Wait for a deletion to finish; 'already-gone' when the instance vanished meanwhile. */
+  async function finishDelete(zone: string, name: string, operation: string, signal?: AbortSignal): Promise<'deleted' | 'already-gone'> {
+    try {
+      const failed = operationError(await waitForOperation(zone, operation, signal));
+      if (failed?.class === 'not_found' || failed?.reasons.includes('RESOURCE_NOT_FOUND')) return 'already-gone';
+      if (failed) throw toGcpAgentiumError(failed, `deleting ${name} in ${zone}`);
+      return 'deleted';
+    } catch (error) {
+      throw normaliseGcpError(error, `deleting ${name} in ${zone}`);
+    }
+  }
+
+  async function deleteInstance(zone: string, name: string, id: string, signal?: AbortSignal): Promise<'deleted' | 'already-gone'> {
+    const operation = await startDelete(zone, name, id, signal);
+    return operation === 'already-gone' ? operation : finishDelete(zone, name, operation, signal);
   }
 
   /** The instance named after this session, if it exists and carries this session's label. */
@@ -271,16 +285,29 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     const concurrency = options.concurrency ?? defaultConcurrency;
     if (selected.length > 0) progress(`deleting ${selected.length} instance(s) in ${new Set(selected.map((i) => i.zone)).size} zone(s), ${concurrency} at a time`);
 
-    const results = await mapWithConcurrency(selected, concurrency, async (instance): Promise<DestroyResult> => {
+    // Two phases: every deletion is requested first, then awaited. Compute deletes in parallel
+    // server-side, so the kill switch takes about one deletion's time, not one per batch.
+    const failed = (base: Omit<DestroyResult, 'outcome'>, error: unknown): DestroyResult => {
+      const message = normaliseGcpError(error, `deleting ${base.instance}`).message;
+      progress(`failed: ${base.instance} (${base.location}): ${message}`);
+      return { ...base, outcome: 'failed', error: message };
+    };
+    const requested = await mapWithConcurrency(selected, concurrency, async (instance) => {
       const base = { sessionId: sessionOf(instance), instance: instance.name, location: instance.zone };
       try {
-        const outcome = await deleteInstance(instance.zone, instance.name, instance.id, options.signal);
-        progress(`${outcome === 'deleted' ? 'deleted' : 'already gone'}: ${instance.name} (${instance.zone})`);
+        return { base, operation: await startDelete(instance.zone, instance.name, instance.id, options.signal) };
+      } catch (error) {
+        return { base, result: failed(base, error) };
+      }
+    });
+    const results = await mapWithConcurrency(requested, concurrency, async ({ base, operation, result }): Promise<DestroyResult> => {
+      if (result) return result;
+      try {
+        const outcome = operation === 'already-gone' || operation === undefined ? 'already-gone' : await finishDelete(base.location, base.instance, operation, options.signal);
+        progress(`${outcome === 'deleted' ? 'deleted' : 'already gone'}: ${base.instance} (${base.location})`);
         return { ...base, outcome };
       } catch (error) {
-        const message = normaliseGcpError(error, `deleting ${instance.name}`).message;
-        progress(`failed: ${instance.name} (${instance.zone}): ${message}`);
-        return { ...base, outcome: 'failed', error: message };
+        return failed(base, error);
       }
     });
 

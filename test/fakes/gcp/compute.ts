@@ -83,6 +83,7 @@ interface FakeOperation {
   operationType: 'insert' | 'delete';
   targetName: string;
   status: 'PENDING' | 'RUNNING' | 'DONE';
+  createdAt: number;
   fault?: OperationFault;
   /** Applied when the operation reaches DONE. */
   complete: () => void;
@@ -98,6 +99,11 @@ export interface FakeComputeOptions {
   pageSize?: number;
   /** `wait` finishes the operation at once (like the real 2-minute wait) instead of one step per call. */
   waitCompletes?: boolean;
+  /**
+   * Model server-side duration instead of poll steps: an operation is DONE this long after it
+   * was created, `wait` blocks until then (as the real one does, up to 2 minutes), `get` does not.
+   */
+  operationMs?: number;
 }
 
 export interface FakeCompute {
@@ -184,6 +190,7 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
       operationType: type,
       targetName: target,
       status: 'PENDING',
+      createdAt: Date.now(),
       complete,
       ...(fault ? { fault } : {}),
     };
@@ -312,7 +319,7 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     return { status: 200, body: { kind: 'compute#guestAttributes', queryPath, queryValue: { items }, selfLink: `${zoneUrl(zone)}/instances/${name}/guestAttributes` } };
   }
 
-  const routes: Array<{ method: string; pattern: RegExp; call: ComputeCall; handle: (m: string[], r: RecordedRequest) => FakeResponse }> = [
+  const routes: Array<{ method: string; pattern: RegExp; call: ComputeCall; handle: (m: string[], r: RecordedRequest) => FakeResponse | Promise<FakeResponse> }> = [
     { method: 'POST', pattern: /^\/zones\/([^/]+)\/instances$/, call: 'insert', handle: ([zone = ''], r) => insert(zone, r) },
     {
       method: 'GET',
@@ -330,10 +337,17 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     { method: 'GET', pattern: /^\/zones\/([^/]+)\/operations\/([^/]+)$/, call: 'getOperation', handle: ([zone = '', name = '']) => operation(zone, name, false) },
   ];
 
-  function operation(zone: string, name: string, isWait: boolean): FakeResponse {
+  async function operation(zone: string, name: string, isWait: boolean): Promise<FakeResponse> {
     const op = operations.get(name);
     if (!op || op.zone !== zone) return googleError(404, `The resource 'projects/${project}/zones/${zone}/operations/${name}' was not found`, 'notFound');
-    advance(op, isWait && options.waitCompletes === true);
+    if (options.operationMs === undefined) {
+      advance(op, isWait && options.waitCompletes === true);
+    } else {
+      const remaining = op.createdAt + options.operationMs - Date.now();
+      if (isWait && remaining > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(remaining, 120_000)));
+      if (op.createdAt + options.operationMs <= Date.now()) advance(op, true);
+      else if (op.status === 'PENDING') op.status = 'RUNNING';
+    }
     return { status: 200, body: operationBody(op) };
   }
 

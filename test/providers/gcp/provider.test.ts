@@ -239,6 +239,17 @@ describe('destroy', () => {
     expect(compute.peakInFlight).toBeGreaterThan(4);
   });
 
+  it('requests every deletion before waiting on any: Compute deletes in parallel server-side', async () => {
+    await compute.close();
+    compute = await startFakeCompute({ operationMs: 50 });
+    seedManaged(compute, 40);
+    const results = await (await provider()).destroy('all', { concurrency: 8 });
+    expect(results.filter((r) => r.outcome === 'deleted')).toHaveLength(40);
+    const kinds = compute.requests.map((r) => (r.method === 'DELETE' ? 'delete' : r.path.endsWith('/wait') ? 'wait' : 'other'));
+    expect(kinds.lastIndexOf('delete')).toBeLessThan(kinds.indexOf('wait'));
+    expect(compute.instances()).toEqual([]);
+  });
+
   it('is idempotent: an instance gone between list and delete counts as already gone', async () => {
     const [first = '', second = ''] = seedManaged(compute, 2);
     compute.inject({ call: 'delete', instance: first, fault: faults.notFound() });
