@@ -109,6 +109,8 @@ async function session(round) {
   const t = result.timings;
   return {
     startToAgentRunning: firstOutput - start,
+    // DESIGN §6's "controller overhead": start → agent running, without the clone (no pull happens here).
+    startToAgentRunningWithoutClone: firstOutput - start - (t.agent - t.workspace),
     secretsTokenIssue: t.workspace - t.start,
     cloneAndBranch: t.agent - t.workspace,
     // Agent network + firewall rules, container create/attach/start, first output.
