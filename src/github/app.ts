@@ -72,9 +72,15 @@ function appClient(credentials: AppCredentials) {
   });
 }
 
-/** `GET /repos/{owner}/{repo}/installation`: the installation id, when github.installationId is not configured. */
-export async function findRepoInstallation(credentials: AppCredentials, repo: RepoRef): Promise<number> {
-  const response = await appClient(credentials).request<{ id: number }>(
+export interface RepoInstallation {
+  id: number;
+  /** The App's slug: its bot writes as `<slug>[bot]` (comment author, commit identity). */
+  appSlug: string;
+}
+
+/** `GET /repos/{owner}/{repo}/installation`: the installation, when github.installationId is not configured. */
+export async function findRepoInstallation(credentials: AppCredentials, repo: RepoRef): Promise<RepoInstallation> {
+  const response = await appClient(credentials).request<{ id: number; app_slug: string }>(
     'GET',
     `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.repo)}/installation`,
     {
@@ -82,7 +88,7 @@ export async function findRepoInstallation(credentials: AppCredentials, repo: Re
       notFoundHint: `App not installed on the repo: install the GitHub App on ${repo.owner}/${repo.repo} (docs/github-app.md), or check github.appId`,
     },
   );
-  return response.data.id;
+  return { id: response.data.id, appSlug: response.data.app_slug };
 }
 
 export interface InstallationToken {

@@ -16,7 +16,7 @@ export {
   InstallationTokenHolder,
   withInstallationToken,
 } from './app.js';
-export type { AppCredentials, InstallationToken, InstallationTokenRequest, RepoRef } from './app.js';
+export type { AppCredentials, InstallationToken, InstallationTokenRequest, RepoInstallation, RepoRef } from './app.js';
 export { fetchIssue, upsertStatusComment, STATUS_COMMENT_MARKER } from './issues.js';
 export type { Issue, IssueComment } from './issues.js';
 export { issueBranch, findIssuePullRequest, openOrUpdatePullRequest, pullRequestBody } from './pulls.js';

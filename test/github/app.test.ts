@@ -118,7 +118,7 @@ describe('App JWT (checklist 8)', () => {
 
 describe('installation lookup', () => {
   it('finds the installation id for a repository', async () => {
-    expect(await findRepoInstallation(credentials, { owner: 'acme', repo: 'widgets' })).toBe(installationId);
+    expect(await findRepoInstallation(credentials, { owner: 'acme', repo: 'widgets' })).toEqual({ id: installationId, appSlug: 'agentium-test' });
   });
 
   it('says the App is not installed when it is not (NotFoundError, exit 4)', async () => {
