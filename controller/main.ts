@@ -2,7 +2,8 @@
 /**
  * `agentium-controller`: the program cloud-init starts on the VM (cloud-init/render.ts). It reads
  * the session spec from AGENTIUM_SESSION_FILE (default /etc/agentium/session.json), keeps its state
- * in /var/lib/agentium, runs the lifecycle (./lifecycle.ts) and exits with:
+ * in AGENTIUM_STATE_DIR (default /var/lib/agentium; the simulator runs several controllers on one
+ * host), runs the lifecycle (./lifecycle.ts) and exits with:
  *
  *   0  success: PR opened/updated, or the agent changed nothing
  *   1  failure: the agent failed or timed out, the deadline hit, or the session failed
@@ -39,7 +40,7 @@ export async function controllerMain(env: NodeJS.ProcessEnv = process.env): Prom
     process.stderr.write(`agentium-controller: cannot read the session spec ${specPath}: ${toAgentiumError(error).message}\n`);
     return ExitCode.usage;
   }
-  const stateDir = controllerStateDir;
+  const stateDir = env.AGENTIUM_STATE_DIR || controllerStateDir;
   mkdirSync(stateDir, { recursive: true });
   const logFile = join(stateDir, 'controller.log');
   // Lines arrive here already redacted (lifecycle.ts); the file is what `agentium logs` ships.
@@ -49,21 +50,26 @@ export async function controllerMain(env: NodeJS.ProcessEnv = process.env): Prom
   };
   const { Redactor } = await import('../src/redactor/index.js');
   const redactor = new Redactor();
-  const cloud = await loadControllerCloud(spec, { local: { stateDir, write } });
+  const cloud = await loadControllerCloud(spec, { local: { stateDir, write, env } });
   const stop = new AbortController();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => stop.abort(new Error(`controller received ${signal}`)));
+  const onSignal = (signal: NodeJS.Signals) => stop.abort(new Error(`controller received ${signal}`));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const result = await runSession({
+      spec,
+      cloud,
+      redactor,
+      runtime: dockerAgentRuntime({ pullMissingImage: spec.provider !== 'local' }),
+      stateDir,
+      write,
+      signal: stop.signal,
+    });
+    return result.exitCode;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
-  const result = await runSession({
-    spec,
-    cloud,
-    redactor,
-    runtime: dockerAgentRuntime({ pullMissingImage: spec.provider !== 'local' }),
-    stateDir,
-    write,
-    signal: stop.signal,
-  });
-  return result.exitCode;
 }
 
 const invokedPath = process.argv[1] ? realpathSync(process.argv[1]) : '';
