@@ -82,6 +82,7 @@ export async function createAgentNetwork(spec: Pick<SessionSpec, 'id'>, options:
   const labels = { ...options.labels, [managedLabel]: 'true', [sessionLabel]: spec.id };
   const firewallRules = agentFirewallRules(bridge);
 
+  await removeSessionLeftovers(engine, firewall, spec.id, name, firewallRules);
   const created = await engine.request<{ Id: string }>('POST', '/networks/create', networkCreateBody(name, labels));
   let info: AgentNetworkInfo | undefined;
   let removed: Promise<void> | undefined;
@@ -124,4 +125,32 @@ export async function createAgentNetwork(spec: Pick<SessionSpec, 'id'>, options:
     await remove().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A controller restarted after a crash finds its own session's container, network and rules still
+ * there (same names): remove them first, so the new run starts clean instead of failing on a name
+ * conflict. Only objects carrying this session's labels are touched.
+ */
+async function removeSessionLeftovers(
+  engine: DockerEngine,
+  firewall: Firewall,
+  sessionId: string,
+  name: string,
+  rules: FirewallRule[],
+): Promise<void> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`${managedLabel}=true`, `${sessionLabel}=${sessionId}`] }));
+  const containers = await engine.request<Array<{ Id: string }>>('GET', `/containers/json?all=true&filters=${filters}`);
+  for (const container of containers) {
+    await engine.request('DELETE', `/containers/${container.Id}?force=true&v=true`).catch((error: unknown) => {
+      if (!isDockerStatus(error, 404)) throw error;
+    });
+  }
+  const networks = await engine.request<Array<{ Id: string; Name: string }>>('GET', `/networks?filters=${filters}`);
+  for (const network of networks.filter((candidate) => candidate.Name === name)) {
+    await engine.request('DELETE', `/networks/${network.Id}`).catch((error: unknown) => {
+      if (!isDockerStatus(error, 404)) throw error;
+    });
+  }
+  await firewall.remove(rules);
 }

@@ -8,6 +8,7 @@ import { Transform } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   dockerAvailable,
+  engine,
   inspectContainer,
   networkExists,
   runCollected,
@@ -18,10 +19,16 @@ import {
 import type { TestSession, TestWorkspace } from './harness.js';
 import { scenarioPrompt, scriptPrompt, testLabel } from '../../fakes/agent-image/build.js';
 import { createAgentNetwork } from '../../../controller/docker/network.js';
+import { containerCreateBody } from '../../../controller/docker/agent-container.js';
 import { firewallRulePresent } from '../../../controller/docker/firewall.js';
 import { NotFoundError } from '../../../src/errors.js';
 
 const available = await dockerAvailable();
+
+async function expectAllGone(session: TestSession): Promise<void> {
+  expect(await inspectContainer(session.plan.network.name)).toBeUndefined();
+  expect(await networkExists(session.plan.network.name)).toBe(false);
+}
 
 describe.skipIf(!available)('runAgentContainer', () => {
   let workspace: TestWorkspace | undefined;
@@ -31,11 +38,6 @@ describe.skipIf(!available)('runAgentContainer', () => {
     workspace = undefined;
     expect(await sweepTestLeftovers()).toEqual({ containers: 0, networks: 0 });
   });
-
-  async function expectAllGone(session: TestSession): Promise<void> {
-    expect(await inspectContainer(session.plan.network.name)).toBeUndefined();
-    expect(await networkExists(session.plan.network.name)).toBe(false);
-  }
 
   it('returns the exit code of a failing agent, with its stderr, and cleans up', async () => {
     const session = await testSession();
@@ -131,5 +133,28 @@ describe.skipIf(!available)('runAgentContainer', () => {
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as Error).message).toContain('agentium-test-agent:does-not-exist');
     await expectAllGone(session);
+  });
+});
+
+describe.skipIf(!available)('a restarted controller', () => {
+  let workspace: TestWorkspace | undefined;
+  afterEach(async () => {
+    workspace?.cleanup();
+    expect(await sweepTestLeftovers()).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it("removes its own session's leftover container, network and rules, then runs normally", async () => {
+    const session = await testSession();
+    workspace = testWorkspace(session.plan, scenarioPrompt('ready'));
+    // A crash: the network, its rules and a created container stay behind.
+    const crashed = await createAgentNetwork(session.spec, { labels: testLabel });
+    await engine.request('POST', `/containers/create?name=${crashed.name}`, containerCreateBody(session.plan, workspace, crashed));
+    expect(await inspectContainer(session.plan.network.name)).toBeDefined();
+
+    const run = await runCollected(session, workspace);
+    expect(run.result.exitCode).toBe(0);
+    expect(run.stdout).toBe('ready\n');
+    await expectAllGone(session);
+    for (const rule of crashed.firewallRules) expect(await firewallRulePresent(rule)).toBe(false);
   });
 });
