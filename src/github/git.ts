@@ -76,6 +76,13 @@ function checkRemoteUrl(remoteUrl: string): URL {
   return url;
 }
 
+/**
+ * Of the caller's GIT_* variables only identity and TLS trust pass through: GIT_CONFIG_PARAMETERS
+ * (read after our GIT_CONFIG_COUNT entries) could add a credential helper back, GIT_DIR could point
+ * elsewhere, and GIT_TRACE_CURL with GIT_TRACE_REDACT=0 would log the Authorization header.
+ */
+const KEPT_GIT_VARIABLES = /^GIT_(AUTHOR|COMMITTER)_(NAME|EMAIL|DATE)$|^GIT_SSL_CA(INFO|PATH)$/;
+
 interface GitRun {
   args: string[];
   cwd?: string;
@@ -85,10 +92,12 @@ interface GitRun {
 }
 
 function runGit({ args, cwd, options, auth }: GitRun): Promise<string> {
-  const base = { ...(options.env ?? process.env) };
-  delete base.GIT_ASKPASS;
-  delete base.SSH_ASKPASS;
-  delete base.AGENTIUM_GIT_TOKEN;
+  const base: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(options.env ?? process.env)) {
+    if (name.startsWith('GIT_') && !KEPT_GIT_VARIABLES.test(name)) continue;
+    if (name === 'SSH_ASKPASS' || name.startsWith('AGENTIUM_GIT_')) continue;
+    base[name] = value;
+  }
   const env: NodeJS.ProcessEnv = {
     ...base,
     GIT_TERMINAL_PROMPT: '0',

@@ -117,6 +117,22 @@ describe('retries', () => {
     expect(sleeps).toEqual([7000]);
   });
 
+  it('waits for the reset of an exhausted primary rate limit', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 't' });
+    const { token } = await mintInstallationToken(credentials, installationId, 'widgets');
+    const reset = Math.floor(Date.now() / 1000) + 30;
+    github.failNext({
+      path: new RegExp(`/issues/${issue.number}$`),
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      body: { message: 'API rate limit exceeded for installation.', documentation_url: 'https://docs.github.com' },
+    });
+    await fetchIssue(tokenClient(token), repo, issue.number);
+    expect(sleeps).toHaveLength(1);
+    expect(sleeps[0]).toBeGreaterThan(25_000);
+    expect(sleeps[0]).toBeLessThanOrEqual(30_000);
+  });
+
   it('does not retry a plain 403', async () => {
     const token = github.state.mintToken({ kind: 'installation', actor: app.bot, repositories: ['acme/widgets'], permissions: {} });
     const issue = github.state.addIssue('acme/widgets', { title: 't' });

@@ -184,6 +184,23 @@ describe('clone / fetch / push keep the token out of URLs, argv and .git/config 
     expect(existsSync(loot) ? readFileSync(loot, 'utf8') : '').not.toContain(token);
   });
 
+  it('ignores GIT_* variables in the caller environment that could leak or redirect the token', async () => {
+    const token = await freshToken();
+    const trace = join(scratch, 'trace.log');
+    const hostile = {
+      ...env,
+      GIT_TRACE_CURL: trace,
+      GIT_TRACE_REDACT: '0',
+      GIT_CONFIG_PARAMETERS: `'credential.helper'='!${join(scratch, 'steal.sh')}'`,
+      GIT_DIR: '/nonexistent',
+    };
+    await cloneRepository({ remoteUrl, dir: join(scratch, 'workspace-env'), token: () => token, env: hostile });
+    const traced = existsSync(trace) ? readFileSync(trace, 'utf8') : '';
+    expect(traced).not.toContain(token);
+    expect(traced).not.toContain(Buffer.from(`x-access-token:${token}`).toString('base64'));
+    expect(existsSync(join(scratch, 'workspace-env', 'README.md'))).toBe(true);
+  });
+
   it('a revoked token cannot clone: clear auth error, token not echoed', async () => {
     const token = await freshToken();
     github.state.tokens.get(token)!.revoked = true;
