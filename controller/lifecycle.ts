@@ -177,6 +177,7 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
       issue: spec.issue,
       identity: session.identity,
       message: redact(commitMessage(spec, issue.title)),
+      maxDiffBytes: spec.policy.maxDiffBytes,
       nowSeconds: Math.floor(now() / 1000),
     });
     if (candidate.commit === undefined) return { kind: 'no_changes' };

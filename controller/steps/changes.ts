@@ -29,6 +29,8 @@ export async function collectChanges(options: {
   issue: number;
   identity: CommitIdentity;
   message: string;
+  /** policy.maxDiffBytes: the patch is read up to one byte past it (the gate then refuses). */
+  maxDiffBytes: number;
   /** Commit date (seconds since epoch). */
   nowSeconds: number;
 }): Promise<Candidate> {
@@ -68,6 +70,8 @@ export async function collectChanges(options: {
       () => false,
     ));
   const files = parseNameStatus(await git(['diff', '--name-status', '-z', '--no-renames', base, commit]));
-  const patch = await git(['diff', '--no-color', '--no-ext-diff', '--text', '--no-renames', '-U0', base, commit]);
+  const patch = await git(['diff', '--no-color', '--no-ext-diff', '--text', '--no-renames', '-U0', base, commit], {
+    maxOutputBytes: options.maxDiffBytes + 1,
+  });
   return { commit, base, ref, fastForward, files, patch };
 }

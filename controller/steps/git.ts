@@ -11,8 +11,20 @@ import { AgentiumError } from '../../src/errors.js';
 
 export interface LocalGit {
   /** Run git with GIT_DIR = the controller's repository; `workTree` only where a command needs one. */
-  (args: string[], options?: { workTree?: string; indexFile?: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<string>;
+  (args: string[], options?: LocalGitOptions): Promise<string>;
   readonly gitDir: string;
+}
+
+export interface LocalGitOptions {
+  workTree?: string;
+  indexFile?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /**
+   * Keep at most this many bytes of stdout, then stop git and return what was read: an agent can
+   * leave a diff far larger than memory, and more than the policy limit is refused anyway.
+   */
+  maxOutputBytes?: number;
 }
 
 const pinnedConfig: Array<[string, string]> = [
@@ -31,7 +43,7 @@ const pinnedConfig: Array<[string, string]> = [
 ];
 
 export function localGit(gitDir: string, baseEnv: NodeJS.ProcessEnv = process.env): LocalGit {
-  const run = (args: string[], options: { workTree?: string; indexFile?: string; env?: NodeJS.ProcessEnv; input?: string } = {}) => {
+  const run = (args: string[], options: LocalGitOptions = {}) => {
     const env: NodeJS.ProcessEnv = {
       PATH: baseEnv.PATH,
       HOME: baseEnv.HOME ?? '/nonexistent',
@@ -50,11 +62,22 @@ export function localGit(gitDir: string, baseEnv: NodeJS.ProcessEnv = process.en
       const child = spawn('git', args, { env, cwd: options.workTree ?? gitDir, stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      let kept = 0;
+      let truncated = false;
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (truncated) return;
+        const limit = options.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+        out.push(kept + chunk.length > limit ? chunk.subarray(0, limit - kept) : chunk);
+        kept += chunk.length;
+        if (kept > limit) {
+          truncated = true;
+          child.kill('SIGKILL');
+        }
+      });
       child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
       child.on('error', (error) => reject(new AgentiumError('failure', `could not run git: ${error.message}`, { cause: error })));
       child.on('close', (code) => {
-        if (code === 0) return resolve(Buffer.concat(out).toString('utf8'));
+        if (code === 0 || truncated) return resolve(Buffer.concat(out).toString('utf8'));
         const said = Buffer.concat(err).toString('utf8').trim().slice(-1000);
         reject(new AgentiumError('failure', `git ${args[0] ?? ''} failed (exit ${code})${said ? `: ${said}` : ''}`, { details: { exitCode: code } }));
       });

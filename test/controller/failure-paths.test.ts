@@ -86,6 +86,16 @@ describe.skipIf(!docker)('controller failure paths (real Docker, fake GitHub)', 
     await expectCleanEnd(session, run);
   });
 
+  it('a diff over policy.maxDiffBytes is refused (read only up to the limit)', async () => {
+    const session = await world(scriptPrompt('i=0; while [ $i -lt 2000 ]; do echo "line $i of a long file"; i=$((i+1)); done > /workspace/big.txt'));
+    session.spec.policy.maxDiffBytes = 1_000;
+    const run = await runWorldSession(session);
+    expect(run.result.outcome.kind).toBe('refused');
+    expect(pushes(session.github)).toBe(0);
+    expect(issueComments(session)[0]).toMatch(/\*\*max-diff-bytes\*\*: the diff is 1001 bytes; the limit is 1000/);
+    await expectCleanEnd(session, run);
+  });
+
   it('the deadline watchdog fires mid-agent: agent killed, session reports, revokes and terminates', async () => {
     const session = await world(scenarioPrompt('sleep', '600'));
     session.spec.deadline = new Date(Date.now() + 6_000).toISOString();
