@@ -85,7 +85,7 @@ export function githubError(status: number, headers: Headers, data: unknown, act
     const accepted = headers.get('x-accepted-github-permissions');
     return new AuthError(`GitHub refused to ${action} (403)${said}`, {
       hint: accepted
-        ? `missing permission: the call needs ${accepted.split(',').join(' or ')}; grant it to the App (docs/github-app.md) and accept the new permissions on the installation`
+        ? `missing permission: GitHub accepts ${accepted} for this call; grant it to the App (docs/github-app.md) and accept the new permissions on the installation`
         : 'the credentials lack a permission for this call, or branch protection forbids it (docs/github-app.md)',
       details: { ...details, ...(accepted ? { acceptedPermissions: accepted } : {}) },
     });

@@ -58,7 +58,7 @@ describe('HTTP errors become clear errors with exit codes', () => {
     expect(error).toBeInstanceOf(AuthError);
     expect(error?.exitCode).toBe(3);
     expect(error?.message).toMatch(/403.*Resource not accessible by integration/);
-    expect(error?.hint).toMatch(/missing permission: the call needs issues=write/);
+    expect(error?.hint).toMatch(/missing permission: GitHub accepts issues=write for this call/);
   });
 
   it('404: a token for another repository cannot see a private one → NotFoundError, exit 4', async () => {
