@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scenarioPrompt } from '../fakes/agent-image/build.js';
+import { scriptPrompt } from '../fakes/agent-image/build.js';
 import { dockerAvailable, inspectContainer } from './docker/harness.js';
 import { gitShow, issueComments, mintedTokens, pushes, revocations, runWorldSession, secretNeedles, sessionWorld, type SessionRun, type SessionWorld } from './session-harness.js';
 
@@ -17,15 +17,12 @@ describe.skipIf(!docker)('controller session end to end (real Docker, fake GitHu
   let inspected: Record<string, unknown> | undefined;
 
   beforeAll(async () => {
-    // The agent holds until the test has inspected its container, then edits a file.
+    // The agent holds until the test has inspected its running container, then edits a file.
     world = await sessionWorld({
-      issueBody: `${scenarioPrompt('edit-file', 'src/widget.txt', 'new widget')}\n`,
+      issueBody: scriptPrompt(
+        'while [ ! -e /workspace/.inspected ]; do sleep 0.1; done; rm /workspace/.inspected\necho "new widget" > /workspace/src/widget.txt\necho "edited src/widget.txt"',
+      ),
     });
-    world.spec.agent.command = [
-      '/bin/sh',
-      '-c',
-      'while [ ! -e /workspace/.inspected ]; do sleep 0.1; done; rm /workspace/.inspected; exec sh /agent/run.sh',
-    ];
     const name = `${world.spec.id}-agent`;
     const running = runWorldSession(world);
     for (let i = 0; i < 300 && !inspected; i++) {
@@ -45,6 +42,7 @@ describe.skipIf(!docker)('controller session end to end (real Docker, fake GitHu
     expect(run.result.exitCode).toBe(0);
     const pulls = world.github.state.pulls;
     expect(pulls).toHaveLength(1);
+    expect(await gitShow(world, `agentium/issue-${world.issue}:.inspected`).catch(() => 'absent')).toBe('absent');
     expect(pulls[0]).toMatchObject({ head: `agentium/issue-${world.issue}`, base: 'main', draft: true });
     expect(pulls[0]?.body).toContain(`Closes #${world.issue}`);
     expect(await gitShow(world, `agentium/issue-${world.issue}:src/widget.txt`)).toBe('new widget\n');
