@@ -1,5 +1,6 @@
-// Loads the EC2 fake from test/fakes (TypeScript) for plain-JS benchmarks: the same fake the tests
-// use, with types stripped by TypeScript's transpiler into a temporary folder. No second fake.
+// Loads fakes from test/fakes (TypeScript) for plain-JS benchmarks: the same fakes the tests use,
+// types stripped by TypeScript's transpiler into a temporary folder. `transpileFakes` is generic
+// (bench/gcp/load-fake.js does the same for Compute; one shared copy would serve both).
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,13 +8,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
 const fakesRoot = fileURLToPath(new URL('../../test/fakes/', import.meta.url));
-const files = ['gcp/http.ts', 'aws/sigv4.ts', 'aws/ec2.ts'];
 
-export async function loadEc2Fake() {
+/** Transpiles `files` (paths under test/fakes, with their local imports) and imports `entry`. */
+export async function transpileFakes(files, entry) {
   const out = mkdtempSync(join(tmpdir(), 'agentium-bench-fakes-'));
   for (const file of files) {
-    const source = readFileSync(join(fakesRoot, file), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
+    const { outputText } = ts.transpileModule(readFileSync(join(fakesRoot, file), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
     });
     const target = join(out, file.replace(/\.ts$/, '.js'));
@@ -21,5 +21,9 @@ export async function loadEc2Fake() {
     writeFileSync(target, outputText);
   }
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-  return import(pathToFileURL(join(out, 'aws/ec2.js')).href);
+  return import(pathToFileURL(join(out, entry)).href);
+}
+
+export function loadEc2Fake() {
+  return transpileFakes(['gcp/http.ts', 'aws/sigv4.ts', 'aws/ec2.ts'], 'aws/ec2.js');
 }

@@ -5,6 +5,7 @@
 // Usage: npx tsc -p tsconfig.build.json && node bench/aws/provider.js [instances] [latencyMs]
 import { execFile } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
