@@ -106,14 +106,9 @@ export interface FakeComputeOptions {
   operationMs?: number;
 }
 
-export interface FakeCompute {
-  readonly url: string;
-  readonly port: number;
+export interface FakeCompute extends FakeServer {
   readonly project: string;
   readonly zones: string[];
-  readonly requests: RecordedRequest[];
-  latencyMs: number;
-  readonly peakInFlight: number;
   unreachableZones: Set<string>;
   /** Add a fault rule; rules are tried in the order added. */
   inject(rule: FaultRule): void;
@@ -123,7 +118,6 @@ export interface FakeCompute {
   instance(zone: string, name: string): FakeInstance | undefined;
   /** Requests for one API call, in order. */
   calls(call: ComputeCall): RecordedRequest[];
-  close(): Promise<void>;
 }
 
 const instanceName = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -376,34 +370,22 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
   );
   base = server.url;
 
-  return {
-    url: server.url,
-    port: server.port,
+  // The server's own url, port, requests, latency and close; the Compute-specific parts added.
+  return Object.assign(server, {
     project,
     zones,
-    requests: server.requests,
-    get latencyMs() {
-      return server.latencyMs;
-    },
-    set latencyMs(value: number) {
-      server.latencyMs = value;
-    },
-    get peakInFlight() {
-      return server.peakInFlight;
-    },
     unreachableZones,
-    inject: (rule) => void rules.push({ ...rule }),
+    inject: (rule: FaultRule) => void rules.push({ ...rule }),
     clearFaults: () => void rules.splice(0),
-    seedInstance: ({ zone, name, labels = {}, status = 'RUNNING' }) => {
+    seedInstance: ({ zone, name, labels = {}, status = 'RUNNING' }: { zone: string; name: string; labels?: Record<string, string>; status?: string }) => {
       const instance: FakeInstance = { zone, name, id: String(nextId++), status, labels, resource: { name, labels }, guestAttributes: new Map() };
       store.set(key(zone, name), instance);
       return instance;
     },
     instances: () => [...store.values()],
-    instance: (zone, name) => store.get(key(zone, name)),
-    calls: (call) => server.requests.filter((request) => callOf.get(request) === call),
-    close: () => server.close(),
-  };
+    instance: (zone: string, name: string) => store.get(key(zone, name)),
+    calls: (call: ComputeCall) => server.requests.filter((request) => callOf.get(request) === call),
+  });
 }
 
 /** The subset of Compute's list filter syntax the provider uses: `labels.k = "v"` terms, ANDed. */
