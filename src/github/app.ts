@@ -7,32 +7,13 @@ import { AgentiumError, PolicyError, UsageError } from '../errors.js';
 import { createGitHubClient, type GitHubClientOptions } from './client.js';
 import { createAppJwt } from './jwt.js';
 
-/** The only permissions a session's token ever asks for. Never workflows, administration, secrets, actions. */
-export const INSTALLATION_TOKEN_PERMISSIONS = Object.freeze({
-  contents: 'write',
-  pull_requests: 'write',
-  issues: 'write',
-} as const);
-
-export const FORBIDDEN_TOKEN_PERMISSIONS = ['workflows', 'administration', 'secrets', 'actions'] as const;
-
-export interface InstallationTokenRequest {
-  repositories: [string];
-  permissions: { contents: 'write'; pull_requests: 'write'; issues: 'write' };
-}
-
-const REPO_NAME = /^[A-Za-z0-9._-]{1,100}$/;
-
-/**
- * The exact body of `POST /app/installations/{id}/access_tokens`: one repository (its name, not
- * owner/name), the three permissions. `run --dry-run` prints this as `githubToken`.
- */
-export function installationTokenRequest(repoName: string): InstallationTokenRequest {
-  if (!REPO_NAME.test(repoName) || repoName === '.' || repoName === '..') {
-    throw new UsageError(`"${repoName}" is not a repository name (expected the name part of owner/name)`);
-  }
-  return { repositories: [repoName], permissions: { ...INSTALLATION_TOKEN_PERMISSIONS } };
-}
+export {
+  FORBIDDEN_TOKEN_PERMISSIONS,
+  INSTALLATION_TOKEN_PERMISSIONS,
+  installationTokenRequest,
+  type InstallationTokenRequest,
+} from './token-request.js';
+import { FORBIDDEN_TOKEN_PERMISSIONS, installationTokenRequest } from './token-request.js';
 
 export interface RepoRef {
   owner: string;

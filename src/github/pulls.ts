@@ -2,17 +2,11 @@
  * The session's pull request: at most one open PR per issue, from `agentium/issue-<N>`. A second
  * run updates it instead of opening a duplicate.
  */
-import { UsageError } from '../errors.js';
 import type { RepoRef } from './app.js';
 import type { GitHubClient } from './client.js';
 
-/** The only branch a session ever pushes (checklist 13). */
-export function issueBranch(issueNumber: number): string {
-  if (!Number.isSafeInteger(issueNumber) || issueNumber < 1) {
-    throw new UsageError(`issue number must be a positive integer, got ${issueNumber}`);
-  }
-  return `agentium/issue-${issueNumber}`;
-}
+export { issueBranch } from '../session/spec.js';
+import { issueBranch } from '../session/spec.js';
 
 export interface PullRequestRef {
   number: number;

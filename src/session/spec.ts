@@ -6,11 +6,10 @@
 import type { AgentiumConfig, ProviderName } from '../config/schema.js';
 import { parseByteSize, parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
+import { installationTokenRequest, type InstallationTokenRequest } from '../github/token-request.js';
 
 export const specVersion = 1;
 
-/** Exactly what the installation token may do (SECURITY-CHECKLIST 9). */
-export const tokenPermissions = { contents: 'write', pull_requests: 'write', issues: 'write' } as const;
 
 export interface SessionSpec {
   version: typeof specVersion;
@@ -29,7 +28,7 @@ export interface SessionSpec {
     /** Secret reference (name/ARN), never the key. */
     privateKeySecret: string | undefined;
     repositories: string[];
-    permissions: typeof tokenPermissions;
+    permissions: InstallationTokenRequest['permissions'];
   };
   agent: {
     name: string;
@@ -67,15 +66,17 @@ export interface SessionInputs {
   nonce: string;
 }
 
-export function branchForIssue(issue: number): string {
-  return `agentium/issue-${issue}`;
+/** The only branch a session ever pushes (checklist 13). */
+export function issueBranch(issueNumber: number): string {
+  if (!Number.isSafeInteger(issueNumber) || issueNumber < 1) {
+    throw new UsageError(`issue number must be a positive integer, got ${issueNumber}`);
+  }
+  return `agentium/issue-${issueNumber}`;
 }
 
 export function buildSessionSpec(config: AgentiumConfig, inputs: SessionInputs): SessionSpec {
   const { provider, issue, now, nonce } = inputs;
-  if (!Number.isSafeInteger(issue) || issue <= 0) {
-    throw new UsageError(`issue must be a positive integer, got ${issue}`);
-  }
+  const branch = issueBranch(issue);
   if (!config.repo) throw new UsageError('no repository given: pass --repo owner/name or set "repo" in the config');
   const [owner = '', name = ''] = config.repo.split('/');
 
@@ -101,7 +102,7 @@ export function buildSessionSpec(config: AgentiumConfig, inputs: SessionInputs):
     provider,
     repo: { owner, name, fullName: `${owner}/${name}` },
     issue,
-    branch: branchForIssue(issue),
+    branch,
     createdAt: now.toISOString(),
     deadline: new Date(now.getTime() + lifetimeSeconds * 1000).toISOString(),
     lifetimeSeconds,
@@ -110,8 +111,7 @@ export function buildSessionSpec(config: AgentiumConfig, inputs: SessionInputs):
       appId: config.github ? String(config.github.appId) : undefined,
       installationId: config.github?.installationId,
       privateKeySecret: config.github?.privateKeySecret,
-      repositories: [name],
-      permissions: tokenPermissions,
+      ...installationTokenRequest(name),
     },
     agent: {
       name: config.agent.name,
