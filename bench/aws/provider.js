@@ -44,6 +44,14 @@ const config = (endpoint) =>
     aws: { region: 'us-east-1', endpoint },
   });
 
+// Warm-up: the SDK loads parts of itself on the first call; don't charge that to either side.
+{
+  const fake = await startEc2Fake({});
+  const aws = await createAwsProvider(config(fake.url), { credentials });
+  await aws.list();
+  await fake.close();
+}
+
 const provider = await withSeededFake(async (fake) => {
   const aws = await createAwsProvider(config(fake.url), { credentials });
   const results = await aws.destroy('all');
