@@ -76,7 +76,9 @@ export function containerCreateBody(
   const env = { ...plan.env, ...network.egressEnv };
   return {
     Image: plan.image,
-    ...(plan.command ? { Cmd: plan.command } : {}),
+    // `agent.command` replaces what the image runs ("default: the image entrypoint"), so it is the
+    // entrypoint: as `Cmd` it would only become arguments to an image that has an ENTRYPOINT.
+    ...(plan.command ? { Entrypoint: plan.command, Cmd: [] } : {}),
     User: plan.user,
     WorkingDir: plan.workdir,
     Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),

@@ -61,6 +61,12 @@ describe('containerCreateBody', () => {
     expect(body.Cmd).toBeUndefined();
   });
 
+  it("runs agent.command instead of the image's entrypoint, or the image's own when unset", () => {
+    expect(body).not.toHaveProperty('Entrypoint');
+    const withCommand = containerCreateBody({ ...plan, command: ['/bin/agent', '--yes'] }, sources, network);
+    expect(withCommand).toMatchObject({ Entrypoint: ['/bin/agent', '--yes'], Cmd: [] });
+  });
+
   it('mounts exactly the workspace (rw) and the prompt (ro), with Mounts, never Binds', () => {
     expect(body.HostConfig.Binds).toBeUndefined();
     expect(body.HostConfig.Mounts).toEqual([

@@ -69,6 +69,15 @@ describe.skipIf(!available)('runAgentContainer', () => {
     expect(readFileSync(join(workspace.workspaceDir, 'config.env'), 'utf8')).toBe(`GITHUB_TOKEN=${fakeToken}\n`);
   });
 
+  it("runs agent.command in place of the image's entrypoint", async () => {
+    const session = await testSession();
+    session.plan = { ...session.plan, command: ['/bin/sh', '-c', 'echo "from the command: $0 $AGENTIUM_ISSUE"'] };
+    workspace = testWorkspace(session.plan, scenarioPrompt('fail', '9'));
+    const run = await runCollected(session, workspace);
+    expect(run.result.exitCode).toBe(0);
+    expect(run.stdout).toBe('from the command: /bin/sh 5\n');
+  });
+
   it('passes every output byte through the redact seam before onOutput sees it', async () => {
     const session = await testSession();
     // Written in pieces, so a marker straddles writes: a stateful transform is what the seam is for.
