@@ -127,6 +127,8 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
     if (!stop.signal.aborted) stop.abort(reason);
   };
   watchdog.signal.addEventListener('abort', () => onStop(new DeadlineReached('session deadline reached')), { once: true });
+  // A controller restarted after its deadline finds the watchdog already fired.
+  if (watchdog.signal.aborted) onStop(new DeadlineReached('session deadline reached'));
   deps.signal?.addEventListener('abort', () => onStop(deps.signal?.reason ?? new Error('controller stopped')), { once: true });
   if (deps.signal?.aborted) onStop(deps.signal.reason);
   const stopped = new Promise<never>((_, reject) => {
@@ -142,8 +144,13 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
     await status('secrets');
     const secrets = await readSessionSecrets(spec, cloud, redactor);
     await status('token');
-    token = await acquireSessionToken({ spec, secrets, redactor, now: deps.now, fetch: deps.fetch, sleep: deps.sleep, localIdentity: deps.localIdentity });
-    const session = token;
+    const session = await acquireSessionToken({ spec, secrets, redactor, now: deps.now, fetch: deps.fetch, sleep: deps.sleep, localIdentity: deps.localIdentity });
+    if (stop.signal.aborted) {
+      // The final steps may already have run (a restart after the deadline): revoke it here.
+      await session.revoke().catch(() => undefined);
+      stop.signal.throwIfAborted();
+    }
+    token = session;
     client = createGitHubClient({ apiUrl: spec.github.apiUrl, token: () => session.token(), fetch: deps.fetch, sleep: deps.sleep });
     const publishContext = { spec, stateDir: deps.stateDir, client, token: () => session.token(), redact, signal: stop.signal };
 
@@ -156,6 +163,7 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
     }
 
     const issue = await fetchIssue(client, { owner: spec.repo.owner, repo: spec.repo.name }, spec.issue);
+    stop.signal.throwIfAborted();
     await status('workspace');
     const plan = deps.plan ?? agentContainerPlan(spec);
     const owner = agentOwner(plan);
@@ -170,6 +178,7 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
     if (agent.timedOut) return { kind: 'timed_out', reason: 'agent-timeout' };
     if (agent.exitCode !== 0) return { kind: 'agent_failed', exitCode: agent.exitCode };
 
+    stop.signal.throwIfAborted();
     await status('policy');
     const candidate = await collectChanges({
       workspace,

@@ -23,11 +23,8 @@ export async function loadControllerCloud(spec: Pick<SessionSpec, 'provider'>, s
       return createAwsControllerCloud();
     }
     case 'gcp': {
-      // controller/cloud/gcp.ts is being written alongside; resolved at run time until it lands.
-      const modulePath: string = './gcp.js';
-      const gcp = (await import(modulePath)) as { createGcpControllerCloud?: () => ControllerCloud };
-      if (!gcp.createGcpControllerCloud) throw new Error('controller/cloud/gcp.ts does not export createGcpControllerCloud');
-      return gcp.createGcpControllerCloud();
+      const { createGcpControllerCloud } = await import('./gcp.js');
+      return createGcpControllerCloud();
     }
   }
 }

@@ -6,8 +6,7 @@
  * uses the user's own token as is and never revokes it (it is not ours to revoke).
  */
 import {
-  createAppJwt,
-  createGitHubClient,
+  findRepoInstallation,
   InstallationTokenHolder,
   mintInstallationToken,
   revokeInstallationToken,
@@ -72,13 +71,9 @@ export async function acquireSessionToken(options: TokenOptions): Promise<Sessio
 
   const credentials: AppCredentials = { appId: spec.github.appId ?? '', privateKey: secrets.appPrivateKey, now: options.now, ...http };
   const now = options.now ?? Date.now;
-  const appClient = createGitHubClient({ ...http, token: () => createAppJwt(credentials.appId, secrets.appPrivateKey as string, now()) });
-  const { owner, name } = spec.repo;
-  const { data: installation } = await appClient.request<{ id: number; app_slug: string }>(
-    'GET',
-    `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/installation`,
-    { action: `find the App installation for ${spec.repo.fullName}`, notFoundHint: `install the GitHub App on ${spec.repo.fullName}` },
-  );
+  const { name } = spec.repo;
+  // Also when the installation id is configured: the lookup names the App's slug, its bot identity.
+  const installation = await findRepoInstallation(credentials, { owner: spec.repo.owner, repo: name });
   const installationId = spec.github.installationId ?? installation.id;
 
   let closed = false;
@@ -106,7 +101,7 @@ export async function acquireSessionToken(options: TokenOptions): Promise<Sessio
       await holder.revoke();
       return 'revoked';
     },
-    identity: botIdentity(installation.app_slug),
-    botLogin: `${installation.app_slug}[bot]`,
+    identity: botIdentity(installation.appSlug),
+    botLogin: `${installation.appSlug}[bot]`,
   };
 }

@@ -109,6 +109,18 @@ describe.skipIf(!docker)('controller failure paths (real Docker, fake GitHub)', 
     await expectCleanEnd(session, run);
   });
 
+  it('a controller restarted after its deadline stops at once and leaves no token unrevoked', async () => {
+    const session = await world(scenarioPrompt('edit-file', 'src/widget.txt', 'too late'));
+    session.spec.deadline = new Date(Date.now() - 1_000).toISOString();
+    const run = await runWorldSession(session, { watchdogMarginMs: 0 });
+    expect(run.result.outcome).toEqual({ kind: 'timed_out', reason: 'deadline' });
+    expect(run.cloud.phases).not.toContain('agent');
+    expect(pushes(session.github)).toBe(0);
+    expect([...session.github.state.tokens.values()].every((token) => token.revoked)).toBe(true);
+    expect(run.result.final.terminate).toBe('ok');
+    expect(run.cloud.terminateCalls).toBe(1);
+  });
+
   it('a controller restarted after the push neither pushes twice nor opens a second PR', async () => {
     const session = await world(scenarioPrompt('edit-file', 'src/widget.txt', 'restarted widget'));
     // The first run dies between push and PR: every attempt to open the PR fails.
