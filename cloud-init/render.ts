@@ -22,6 +22,9 @@ export function controllerRunCommand(spec: SessionSpec): string[] {
     '--rm',
     '--network',
     'host',
+    // The controller installs the agent network's firewall rules in the host's netfilter tables.
+    '--cap-add',
+    'NET_ADMIN',
     '--volume',
     '/var/run/docker.sock:/var/run/docker.sock',
     '--volume',
