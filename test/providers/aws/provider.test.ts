@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, CapacityError, ExitCode, NotFoundError } from '../../../src/errors.js';
 import { managedLabel, sessionLabel } from '../../../src/labels.js';
+import { loadProvider } from '../../../src/providers/index.js';
 import { createAwsProvider } from '../../../src/providers/aws/provider.js';
 import type { AwsProviderOptions } from '../../../src/providers/aws/provider.js';
 import { phaseTag } from '../../../src/providers/aws/tags.js';
@@ -151,6 +152,16 @@ describe('launch', () => {
     expect(fake.callsOf('TerminateInstances')).toHaveLength(1);
   });
 
+  it('cleans up when the launch is cancelled while waiting (Ctrl-C)', async () => {
+    const controller = new AbortController();
+    const error = await (await provider(undefined, { waiter: { ...fastWaiter, minDelaySeconds: 0.5, maxDelaySeconds: 1 } }))
+      .launch({ spec: testSpec(awsTestConfig(fake.url)), userData }, { signal: controller.signal, onProgress: (m) => m.includes('created') && setTimeout(() => controller.abort(), 20) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(fake.instances.size).toBe(1);
+    expect(liveInstances()).toEqual([]);
+  });
+
   it('maps a wrong subnet to NotFoundError and bad credentials to AuthError (exit 3)', async () => {
     const config = awsTestConfig(fake.url, { aws: { subnetIds: ['subnet-0dead'] } });
     await expect((await provider(config)).launch({ spec: testSpec(config), userData })).rejects.toBeInstanceOf(NotFoundError);
@@ -253,5 +264,20 @@ describe('destroy', () => {
     expect(results.filter((result) => result.outcome === 'failed')).toHaveLength(50);
     expect(results.filter((result) => result.outcome === 'deleted')).toHaveLength(70);
     expect(results.find((result) => result.outcome === 'failed')?.error).toMatch(/UnauthorizedOperation/);
+  });
+});
+
+describe('registry', () => {
+  it('loads the AWS provider lazily with credentials from the default chain (environment here)', async () => {
+    fake.seed({ tags: { [managedLabel]: 'true', [sessionLabel]: 'agentium-8-env' } });
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: testCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey });
+    try {
+      const aws = await loadProvider('aws', awsTestConfig(fake.url));
+      expect(aws.name).toBe('aws');
+      expect((await aws.list()).map((session) => session.sessionId)).toEqual(['agentium-8-env']);
+    } finally {
+      process.env = saved;
+    }
   });
 });
