@@ -56,7 +56,8 @@ export interface StepTimeouts {
   settle: number;
 }
 
-export const defaultStepTimeouts: StepTimeouts = { comment: 30_000, revoke: 20_000, status: 15_000, terminate: 60_000, settle: 15_000 };
+/** Together (100 s) within the watchdog's largest margin (2 min), so the final steps finish before the cloud's cap. */
+export const defaultStepTimeouts: StepTimeouts = { comment: 20_000, revoke: 15_000, status: 10_000, terminate: 45_000, settle: 10_000 };
 
 export interface ControllerDeps {
   spec: SessionSpec;
@@ -204,7 +205,7 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
     outcome = await Promise.race([running, stopped]);
   } catch (error) {
     if (error instanceof DeadlineReached || watchdog.signal.aborted) outcome = { kind: 'timed_out', reason: 'deadline' };
-    else outcome = { kind: 'failed', message: toAgentiumError(error).message };
+    else outcome = { kind: 'failed', message: redact(toAgentiumError(error).message) };
   } finally {
     watchdog.stop();
   }
@@ -215,7 +216,7 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
 
   // Step 8, on every path. Each step has its own timeout; one failing never skips the next.
   const final: SessionResult['final'] = { comment: 'skipped', revoke: 'skipped', status: 'skipped', terminate: 'skipped' };
-  const summary = outcomeSummary(outcome);
+  const summary = redact(outcomeSummary(outcome));
   log.info(`outcome: ${outcome.kind}: ${summary}`);
   const finalStep = async (name: keyof SessionResult['final'], ms: number, action: () => Promise<unknown>) => {
     try {
@@ -239,7 +240,7 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
   await Promise.race([running.then(() => undefined, () => undefined), new Promise((resolve) => setTimeout(resolve, timeouts.settle).unref())]);
   const exitCode = outcomeExitCode(outcome);
   await finalStep('status', timeouts.status, () =>
-    cloud.reportStatus('finished', { outcome: outcome.kind, exitCode: String(exitCode), summary: redact(summary), revoke: final.revoke }),
+    cloud.reportStatus('finished', { outcome: outcome.kind, exitCode: String(exitCode), summary, revoke: final.revoke }),
   );
   await finalStep('terminate', timeouts.terminate, () => terminateSelf(cloud));
   timings.end = now();

@@ -109,6 +109,21 @@ describe.skipIf(!docker)('controller failure paths (real Docker, fake GitHub)', 
     await expectCleanEnd(session, run);
   });
 
+  it('refreshes the token before it expires mid-session, and revokes every token it held', async () => {
+    const session = await world(scriptPrompt('sleep 3\necho refreshed > /workspace/src/widget.txt'));
+    // Tokens that are "about to expire" (less than the holder's 10-minute margin) after 2 s.
+    session.github.state.tokenLifetimeMs = 10 * 60_000 + 2_000;
+    const run = await runWorldSession(session);
+    expect(run.result.outcome.kind).toBe('success');
+    const minted = [...session.github.state.tokens.values()].filter((token) => token.kind === 'installation');
+    expect(minted.length).toBeGreaterThanOrEqual(2);
+    expect(minted.every((token) => token.revoked)).toBe(true);
+    // The push came with a token minted after the first one.
+    const pushAuth = session.github.requests.find((r) => r.kind === 'git' && r.url.endsWith('/git-receive-pack') && r.auth.kind === 'token')?.auth;
+    expect(pushAuth && pushAuth.kind === 'token' ? pushAuth.token : '').not.toBe(minted[0]?.token);
+    await expectCleanEnd(session, run);
+  });
+
   it('a controller restarted after its deadline stops at once and leaves no token unrevoked', async () => {
     const session = await world(scenarioPrompt('edit-file', 'src/widget.txt', 'too late'));
     session.spec.deadline = new Date(Date.now() - 1_000).toISOString();
