@@ -40,3 +40,12 @@ export function gcpLabels(session: SessionLabelSource): Record<string, string> {
 export function awsTags(session: SessionLabelSource): Array<{ Key: string; Value: string }> {
   return Object.entries(instanceLabels(session)).map(([Key, Value]) => ({ Key, Value }));
 }
+
+/**
+ * The controller's reported phase. AWS: tags on the instance itself (CreateTags; the instance
+ * policy allows exactly these keys). GCP reports through guest attributes instead
+ * (src/providers/gcp/guest-attributes.ts), which need no IAM role.
+ */
+export const phaseTag = 'agentium-phase';
+/** Short, non-secret detail for the phase (JSON, cut to the tag value limit). */
+export const phaseDetailTag = 'agentium-phase-detail';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { parseConfig } from '../../dist/src/config/schema.js';
 import { createAwsProvider } from '../../dist/src/providers/aws/provider.js';
-import { loadEc2Fake } from './load-fake.js';
+import { loadEc2Fake } from '../support/load-fakes.js';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 const instances = Number(process.argv[2] ?? 200);

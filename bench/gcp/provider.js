@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../../dist/src/config/schema.js';
 import { gcpLabels } from '../../dist/src/labels.js';
 import { createGcpProvider } from '../../dist/src/providers/gcp/provider.js';
-import { loadComputeFake } from './load-fake.js';
+import { loadComputeFake } from '../support/load-fakes.js';
 
 const instances = Number(process.argv[2] ?? 200);
 const latencyMs = Number(process.argv[3] ?? 100);

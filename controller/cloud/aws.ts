@@ -9,7 +9,8 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AgentiumError, AuthError } from '../../src/errors.js';
 import { isInstanceNotFound, normaliseAwsError } from '../../src/providers/aws/errors.js';
-import { phaseDetailTag, phaseTag, tagValueLimit } from '../../src/providers/aws/tags.js';
+import { phaseDetailTag, phaseTag } from '../../src/labels.js';
+import { tagValueLimit } from '../../src/providers/aws/tags.js';
 import type { ControllerCloud } from './types.js';
 
 export interface AwsControllerOptions {

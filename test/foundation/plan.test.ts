@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { userDataLimitBytes } from '../../cloud-init/render.js';
 import { UsageError } from '../../src/errors.js';
 import { managedLabel } from '../../src/labels.js';
-import { gcpRequestId, planSession } from '../../src/session/plan.js';
+import { clientTokenFor } from '../../src/providers/aws/request.js';
+import { insertRequestId } from '../../src/providers/gcp/request-id.js';
+import { planSession } from '../../src/session/plan.js';
 import { buildSessionSpec } from '../../src/session/spec.js';
 import type { AgentiumConfigInput } from '../../src/config/schema.js';
 import { assertValidCloudConfig } from '../support/cloud-init.js';
@@ -67,7 +69,7 @@ describe('GCP insert request (checklist 24-28)', () => {
   it('is spot with a lifetime cap, delete on termination, shielded, without external IP or SSH keys', () => {
     const { request } = gcpPlan();
     expect(request).toMatchObject({ project: 'acme-agents', zone: 'us-central1-a' });
-    expect(request.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(request.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const instance = request.instanceResource;
     expect(instance.scheduling).toEqual({
       provisioningModel: 'SPOT',
@@ -101,10 +103,11 @@ describe('GCP insert request (checklist 24-28)', () => {
     ]);
   });
 
-  it('derives a stable request id per attempt', () => {
-    const { plan } = gcpPlan();
-    expect(gcpRequestId(plan.session)).toBe(gcpRequestId(plan.session));
-    expect(gcpRequestId(plan.session, 1)).not.toBe(gcpRequestId(plan.session));
+  it('carries the request id the provider sends on its first attempt, stable per attempt', () => {
+    const { plan, request } = gcpPlan();
+    expect(request.requestId).toBe(insertRequestId('acme-agents', plan.session.id, 'us-central1-a', true));
+    expect(insertRequestId('acme-agents', plan.session.id, 'us-central1-b', true)).not.toBe(request.requestId);
+    expect(insertRequestId('acme-agents', plan.session.id, 'us-central1-a', false)).not.toBe(request.requestId);
   });
 });
 
@@ -119,7 +122,8 @@ describe('AWS RunInstances input (checklist 29-31)', () => {
       MarketType: 'spot',
       SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' },
     });
-    expect(request.ClientToken).toBe(plan.session.id);
+    expect(request.ClientToken).toBe(clientTokenFor(plan.session.id, undefined, true));
+    expect(request.ClientToken).toMatch(/^[0-9a-f]{64}$/);
     expect(Buffer.from(request.UserData, 'base64').toString('utf8')).toBe(plan.userData);
     expect(request.ImageId).toBe('resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
     const instanceTags = request.TagSpecifications.find((spec) => spec.ResourceType === 'instance')?.Tags ?? [];

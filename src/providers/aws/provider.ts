@@ -4,16 +4,14 @@
  * AWS pay for it. Instances are found by the managed tag only; nothing here spells a tag name
  * except through src/labels.ts and ./tags.ts.
  */
-import { createHash } from 'node:crypto';
-import type { EC2Client, Instance, RunInstancesCommandInput, RunInstancesCommandOutput } from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance, RunInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import type { AgentiumConfig } from '../../config/schema.js';
 import { CapacityError, ConfigError } from '../../errors.js';
-import { deadlineLabel, issueLabel, managedLabel, repoLabel, sessionLabel } from '../../labels.js';
+import { deadlineLabel, issueLabel, managedLabel, phaseTag, repoLabel, sessionLabel } from '../../labels.js';
 import type { CloudProvider, DestroyResult, LaunchedSession, ProviderOptions, SessionStatus } from '../types.js';
-import { chunk, mapWithConcurrency } from './concurrency.js';
+import { chunk, mapWithConcurrency } from '../concurrency.js';
 import { awsErrorCode, isClearRefusal, isInstanceNotFound, launchRefusal, missingInstanceIds, normaliseAwsError } from './errors.js';
-import { buildRunInstancesInput } from './request.js';
-import { phaseTag } from './tags.js';
+import { buildRunInstancesInput, clientTokenFor } from './request.js';
 
 /** Everything tests and benchmarks inject; real use passes none of it. */
 export interface AwsProviderOptions {
@@ -40,18 +38,6 @@ const sessionFilterChunk = 100;
 /** One config region today; a future `aws.regions` list changes only this line. */
 export function configuredRegions(aws: NonNullable<AgentiumConfig['aws']>): string[] {
   return [aws.region];
-}
-
-/**
- * Idempotency key for one launch attempt (session × subnet × purchase option): retrying the same
- * attempt returns the same instance, and a different attempt never collides with it
- * (EC2 answers IdempotentParameterMismatch when one token is reused with other parameters).
- */
-export function clientTokenFor(sessionId: string, subnetId: string | undefined, spot: boolean): string {
-  return createHash('sha256')
-    .update(`${sessionId}\0${subnetId ?? 'default-vpc'}\0${spot ? 'spot' : 'on-demand'}`)
-    .digest('hex')
-    .slice(0, 64);
 }
 
 function tagOf(instance: Instance, key: string): string | undefined {
@@ -227,8 +213,7 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
             });
             let output: RunInstancesCommandOutput;
             try {
-              // The builder types InstanceType as the configured string; the SDK as its known-types union.
-              output = await client.send(new sdk.RunInstancesCommand(input as RunInstancesCommandInput), signal ? { abortSignal: signal } : {});
+              output = await client.send(new sdk.RunInstancesCommand(input), signal ? { abortSignal: signal } : {});
             } catch (error) {
               if (!isClearRefusal(error)) mayHaveCreated = true;
               const refusal = launchRefusal(error);

@@ -2,6 +2,8 @@
  * The input of `RunInstancesCommand`, built by one pure function. `run --dry-run` prints it as
  * `request`; the AWS provider sends exactly this. SECURITY-CHECKLIST 29–31.
  */
+import { createHash } from 'node:crypto';
+import type { _InstanceType } from '@aws-sdk/client-ec2';
 import type { AgentiumConfig } from '../../config/schema.js';
 import { awsTags } from '../../labels.js';
 import { deadlineSeconds, type SessionSpec } from '../../session/spec.js';
@@ -23,7 +25,8 @@ export function buildRunInstancesInput(spec: SessionSpec, aws: AwsConfig, option
   const groups = aws.securityGroupIds.length > 0 ? aws.securityGroupIds : undefined;
   return {
     ImageId: aws.ami,
-    InstanceType: aws.instanceType,
+    // Any configured type; EC2 validates it (the SDK's union lists only the types it knew of).
+    InstanceType: aws.instanceType as _InstanceType,
     MinCount: 1,
     MaxCount: 1,
     ClientToken: options.clientToken,
@@ -69,3 +72,16 @@ export function buildRunInstancesInput(spec: SessionSpec, aws: AwsConfig, option
 }
 
 export type RunInstancesInput = ReturnType<typeof buildRunInstancesInput>;
+
+/**
+ * Idempotency key for one launch attempt (session × subnet × purchase option): retrying the same
+ * attempt returns the same instance, and a different attempt never collides with it
+ * (EC2 answers IdempotentParameterMismatch when one token is reused with other parameters).
+ */
+export function clientTokenFor(sessionId: string, subnetId: string | undefined, spot: boolean): string {
+  return createHash('sha256')
+    .update(`${sessionId}\0${subnetId ?? 'default-vpc'}\0${spot ? 'spot' : 'on-demand'}`)
+    .digest('hex')
+    .slice(0, 64);
+}
+

@@ -9,11 +9,11 @@ import { AgentiumError, CapacityError, ConfigError } from '../../errors.js';
 import { deadlineLabel, gcpLabelValue, issueLabel, managedLabel, repoLabel, sessionLabel } from '../../labels.js';
 import type { SessionSpec } from '../../session/spec.js';
 import type { CloudProvider, DestroyResult, LaunchedSession, LaunchPlan, ProviderOptions, SessionStatus } from '../types.js';
-import { mapWithConcurrency } from './concurrency.js';
+import { mapWithConcurrency } from '../concurrency.js';
 import { classifyGcpError, normaliseGcpError, operationError, toGcpAgentiumError, type GcpErrorInfo } from './errors.js';
 import { guestAttributeNamespace, guestAttributeQueryPath, phaseKey } from './guest-attributes.js';
 import { buildGcpInsertRequest, type GcpConfig } from './request.js';
-import { requestIdFor } from './request-id.js';
+import { insertRequestId, requestIdFor } from './request-id.js';
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
 
 type ClientOptions = NonNullable<ConstructorParameters<typeof InstancesClient>[0]>;
@@ -161,7 +161,7 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
 
   async function attempt(plan: LaunchPlan, zone: string, spot: boolean, signal?: AbortSignal): Promise<Attempt> {
     const { spec, userData } = plan;
-    const requestId = requestIdFor('insert', project, spec.id, zone, spot ? 'spot' : 'standard');
+    const requestId = insertRequestId(project, spec.id, zone, spot);
     const request = buildGcpInsertRequest(spec, gcp, { zone, spot, userData, requestId });
     let accepted = false;
     try {

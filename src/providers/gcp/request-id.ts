@@ -14,3 +14,8 @@ export function requestIdFor(...parts: string[]): string {
   const hex = hash.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
+
+/** The requestId of one insert attempt (session × zone × pricing); the dry-run shows the first. */
+export function insertRequestId(project: string, sessionId: string, zone: string, spot: boolean): string {
+  return requestIdFor('insert', project, sessionId, zone, spot ? 'spot' : 'standard');
+}

@@ -6,8 +6,8 @@
  * so one fake serves several regions with separate instance sets.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startFakeServer } from '../gcp/http.js';
-import type { FakeResponse as FakeReply, RecordedRequest as ReceivedRequest } from '../gcp/http.js';
+import { startFakeServer } from '../http.js';
+import type { FakeResponse as FakeReply, RecordedRequest as ReceivedRequest } from '../http.js';
 import { credentialScope } from './sigv4.js';
 
 export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';

@@ -5,8 +5,8 @@
  * values read with a trailing newline broke self-delete calls in similar tools.
  */
 import { randomBytes } from 'node:crypto';
-import { startFakeServer } from '../gcp/http.js';
-import type { FakeResponse as FakeReply, RecordedRequest as ReceivedRequest } from '../gcp/http.js';
+import { startFakeServer } from '../http.js';
+import type { FakeResponse as FakeReply, RecordedRequest as ReceivedRequest } from '../http.js';
 import { headerValue } from './sigv4.js';
 
 export interface ImdsFakeOptions {

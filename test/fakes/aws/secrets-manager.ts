@@ -4,8 +4,8 @@
  * Each call records the session token it was signed with, so tests can prove the controller used
  * the credentials it got from IMDS.
  */
-import { startFakeServer } from '../gcp/http.js';
-import type { FakeResponse as FakeReply } from '../gcp/http.js';
+import { startFakeServer } from '../http.js';
+import type { FakeResponse as FakeReply } from '../http.js';
 import { credentialScope, headerValue } from './sigv4.js';
 
 export interface SecretsManagerCall {

@@ -5,7 +5,8 @@
  * The real `@google-cloud/compute` client talks to it over HTTP. Faults are injected by rules.
  */
 import { randomUUID } from 'node:crypto';
-import { googleError, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from './http.js';
+import { startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '../http.js';
+import { googleError } from './google-error.js';
 
 export type ComputeCall = 'insert' | 'get' | 'delete' | 'aggregatedList' | 'getGuestAttributes' | 'wait' | 'getOperation';
 

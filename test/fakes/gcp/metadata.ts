@@ -4,7 +4,7 @@
  * it ends text values with a newline so a reader that forgets to trim is caught.
  * Guest-attribute writes land on the fake Compute instance when one is linked, so `list` sees them.
  */
-import { startFakeServer, type RecordedRequest } from './http.js';
+import { startFakeServer, type RecordedRequest } from '../http.js';
 import type { FakeCompute } from './compute.js';
 
 export interface FakeMetadataOptions {

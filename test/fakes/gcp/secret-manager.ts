@@ -4,7 +4,8 @@
  * shown. Works with the real `@google-cloud/secret-manager` client (`fallback: true`) and with
  * the controller's plain REST calls.
  */
-import { googleError, startFakeServer, type RecordedRequest } from './http.js';
+import { startFakeServer, type RecordedRequest } from '../http.js';
+import { googleError } from './google-error.js';
 
 export interface FakeSecretManagerOptions {
   project?: string;

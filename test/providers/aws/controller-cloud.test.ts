@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsControllerCloud } from '../../../controller/cloud/aws.js';
 import { AgentiumError, NotFoundError } from '../../../src/errors.js';
 import { createAwsProvider } from '../../../src/providers/aws/provider.js';
-import { phaseDetailTag, phaseTag } from '../../../src/providers/aws/tags.js';
+import { phaseDetailTag, phaseTag } from '../../../src/labels.js';
 import { startEc2Fake } from '../../fakes/aws/ec2.js';
 import type { Ec2Fake } from '../../fakes/aws/ec2.js';
 import { startImdsFake } from '../../fakes/aws/imds.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { managedLabel } from '../../../src/labels.js';
-import { phaseDetailTag, phaseTag } from '../../../src/providers/aws/tags.js';
+import { phaseDetailTag, phaseTag } from '../../../src/labels.js';
 
 interface Statement {
   Sid?: string;

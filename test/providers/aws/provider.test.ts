@@ -9,7 +9,7 @@ import { managedLabel, sessionLabel } from '../../../src/labels.js';
 import { loadProvider } from '../../../src/providers/index.js';
 import { createAwsProvider } from '../../../src/providers/aws/provider.js';
 import type { AwsProviderOptions } from '../../../src/providers/aws/provider.js';
-import { phaseTag } from '../../../src/providers/aws/tags.js';
+import { phaseTag } from '../../../src/labels.js';
 import type { AgentiumConfig } from '../../../src/config/schema.js';
 import { indexed, startEc2Fake } from '../../fakes/aws/ec2.js';
 import type { Ec2Call, Ec2Fake } from '../../fakes/aws/ec2.js';

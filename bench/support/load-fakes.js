@@ -1,6 +1,5 @@
 // Loads fakes from test/fakes (TypeScript) for plain-JS benchmarks: the same fakes the tests use,
-// types stripped by TypeScript's transpiler into a temporary folder. `transpileFakes` is generic
-// (bench/gcp/load-fake.js does the same for Compute; one shared copy would serve both).
+// types stripped by TypeScript's transpiler into a temporary folder.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,5 +24,9 @@ export async function transpileFakes(files, entry) {
 }
 
 export function loadEc2Fake() {
-  return transpileFakes(['gcp/http.ts', 'aws/sigv4.ts', 'aws/ec2.ts'], 'aws/ec2.js');
+  return transpileFakes(['http.ts', 'aws/sigv4.ts', 'aws/ec2.ts'], 'aws/ec2.js');
+}
+
+export function loadComputeFake() {
+  return transpileFakes(['http.ts', 'gcp/google-error.ts', 'gcp/compute.ts'], 'gcp/compute.js');
 }

@@ -1,5 +1,5 @@
 /**
- * A tiny HTTP fake framework for the GCP fakes: listens on 127.0.0.1 only, records every request
+ * The one HTTP fake framework for the cloud fakes (GCP and AWS): listens on 127.0.0.1 only, records every request
  * exactly as received (for wire-level assertions), and can add latency per call.
  */
 import http from 'node:http';
@@ -102,12 +102,4 @@ function parseJson(body: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Google's JSON error envelope, as Compute and Secret Manager REST return it. */
-export function googleError(status: number, message: string, reason: string, grpcStatus?: string): FakeResponse {
-  return {
-    status,
-    body: { error: { code: status, message, errors: [{ message, domain: 'global', reason }], ...(grpcStatus ? { status: grpcStatus } : {}) } },
-  };
 }
