@@ -49,6 +49,8 @@ export function renderUserData(spec: SessionSpec): string {
     // AWS has no run-duration cap: power off at the deadline, and again when the controller
     // exits; InstanceInitiatedShutdownBehavior=terminate turns both into termination.
     bootcmd.push(['shutdown', '-P', `+${lifetimeMinutes}`]);
+    // The ECS-optimized AMI starts the ECS agent; this VM joins no cluster, so keep it off.
+    bootcmd.push(['sh', '-c', 'systemctl disable --now --no-block ecs.service 2>/dev/null; true']);
     runcmd.push(['shutdown', '-P', 'now']);
   }
   // On GCP, scheduling.maxRunDuration with instanceTerminationAction=DELETE is the cap; a guest

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { formatDuration } from '../config/duration.js';
 import { loadConfig, requireProviderSettings } from '../config/load.js';
 import type { ProviderName } from '../config/schema.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { printJson, progress } from '../output.js';
 import { planSession, type SessionPlan } from '../session/plan.js';
 
@@ -54,6 +54,12 @@ export async function runCommand(options: RunOptions, command?: Command): Promis
     const { runLocalSession } = await import('../../controller/local.js');
     await runLocalSession(plan, { json: Boolean(options.json) });
     return;
+  }
+  if (provider === 'aws' && config.aws?.securityGroupIds.length === 0) {
+    // The VPC's default group admits traffic from its own members: checklist 32 wants no ingress.
+    throw new ConfigError('aws.securityGroupIds is empty: a real run needs a security group with no ingress rules', {
+      hint: 'create one (see docs/providers/aws.md) and set aws.securityGroupIds; --dry-run works without it',
+    });
   }
   const { loadProvider } = await import('../providers/index.js');
   const cloud = await loadProvider(provider, config);
