@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { formatDuration } from '../config/duration.js';
 import { loadConfig, requireProviderSettings } from '../config/load.js';
 import type { ProviderName } from '../config/schema.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, PolicyError, UsageError } from '../errors.js';
+import { gcpLabelValue } from '../labels.js';
 import { printJson, progress } from '../output.js';
 import { planSession, type SessionPlan } from '../session/plan.js';
 
@@ -63,6 +64,14 @@ export async function runCommand(options: RunOptions, command?: Command): Promis
   }
   const { loadProvider } = await import('../providers/index.js');
   const cloud = await loadProvider(provider, config);
+  // One live session per issue: a second VM would race the first on the same branch and PR.
+  const live = (await cloud.list()).find((status) => status.issue === plan.session.issue && sameRepo(status.repo, plan.session.repo.fullName));
+  if (live) {
+    throw new PolicyError(`issue #${plan.session.issue} already has a live session: ${live.sessionId} (${live.state})`, {
+      hint: `follow it with: agentium status ${live.sessionId}, or stop it with: agentium destroy ${live.sessionId}`,
+      details: { session: live.sessionId },
+    });
+  }
   progress(`creating ${provider} instance for session ${plan.session.id}…`);
   const launched = await cloud.launch({ spec: plan.session, userData: plan.userData }, { onProgress: progress });
   if (options.json) printJson({ session: plan.session.id, provider, ...launched });
@@ -70,6 +79,11 @@ export async function runCommand(options: RunOptions, command?: Command): Promis
     process.stdout.write(`${launched.sessionId}\n`);
     progress(`instance ${launched.instance} is running in ${launched.location}; follow with: agentium status ${launched.sessionId}`);
   }
+}
+
+/** GCP labels carry the repository in label form (lower-case, `/` → `_`); AWS tags carry it as is. */
+function sameRepo(reported: string | undefined, fullName: string): boolean {
+  return reported === fullName || reported === gcpLabelValue(fullName);
 }
 
 /** The human dry-run: a short summary a reviewer can read, then the user-data itself. */

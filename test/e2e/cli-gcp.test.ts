@@ -46,6 +46,14 @@ describe('agentium CLI against the fake GCP', () => {
     expect(metadata.find((item) => item.key === 'user-data')?.value).toContain(`"id": "${launched.sessionId}"`);
   });
 
+  it('refuses a second live session for the same issue (exit 6), creating nothing', async () => {
+    const before = compute.instances().length;
+    const result = await runCliAsync(['run', '--issue', '77', '--json'], { cwd, env });
+    expect(result.status).toBe(6);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { kind: 'policy', message: expect.stringMatching(/issue #77 already has a live session/) } });
+    expect(compute.instances()).toHaveLength(before);
+  });
+
   it('status lists managed sessions only; destroy --all deletes them all and nothing else', async () => {
     seedManaged(compute, 12);
     seedUnmanaged(compute, 6);
