@@ -38,48 +38,109 @@ interface CompiledRule {
   readonly rule: Rule;
   readonly index: number;
   readonly pattern: RegExp;
-  readonly anchorAt: RegExp;
+  /** Indexes into `RuleSet.needles`. */
+  readonly needles: readonly number[];
+  readonly anchorAt: RegExp | undefined;
   readonly back: number;
   readonly tail: RegExp | undefined;
 }
 
-/** One prefilter scan and the rules its hits may start. */
-interface Scan {
-  readonly prefilter: RegExp;
-  readonly rules: readonly CompiledRule[];
-}
-
-/** The rule set compiled once: a few cheap anchor scans, then the candidate rules at each hit. */
+/** The rule set compiled once: the distinct needles, and per rule its pattern and anchor check. */
 export class RuleSet {
-  readonly scans: readonly Scan[];
-  readonly maxBack: number;
+  readonly rules: readonly CompiledRule[];
+  readonly needles: readonly string[];
+  /** Per needle: the largest `back` of the rules using it (hits further than that past the limit are not needed). */
+  readonly needleBack: readonly number[];
 
   constructor(rules: readonly Rule[] = RULES) {
-    const compiled = rules.map((rule, index) => ({
+    const needles: string[] = [];
+    const needleIndex = (needle: string): number => {
+      const at = needles.indexOf(needle);
+      return at === -1 ? needles.push(needle) - 1 : at;
+    };
+    this.rules = rules.map((rule, index) => ({
       rule,
       index,
       pattern: new RegExp(rule.pattern, 'yd'),
-      anchorAt: new RegExp(rule.anchor, 'y'),
+      needles: rule.needles.map(needleIndex),
+      anchorAt: rule.anchor === undefined ? undefined : new RegExp(rule.anchor, 'y'),
       back: rule.back ?? 0,
       tail: rule.tail === undefined ? undefined : new RegExp(`[${rule.tail}]*`, 'y'),
     }));
-    const scans: Scan[] = [];
-    const united = compiled.filter((c) => c.rule.scanAlone !== true);
-    if (united.length > 0) {
-      scans.push({ prefilter: new RegExp([...new Set(united.map((c) => c.rule.anchor))].join('|'), 'g'), rules: united });
-    }
-    for (const anchor of new Set(compiled.filter((c) => c.rule.scanAlone === true).map((c) => c.rule.anchor))) {
-      scans.push({ prefilter: new RegExp(anchor, 'g'), rules: compiled.filter((c) => c.rule.anchor === anchor) });
-    }
-    this.scans = scans;
-    this.maxBack = Math.max(0, ...compiled.map((c) => c.back));
+    this.needles = needles;
+    this.needleBack = needles.map((_, k) => Math.max(0, ...this.rules.filter((c) => c.needles.includes(k)).map((c) => c.back)));
   }
 }
 
 /** Registered literals (already in latin1 form), shared by every stream of one Redactor. */
 export interface LiteralSet {
+  /** Longest first. */
   readonly literals: readonly string[];
   readonly longest: number;
+  readonly index: LiteralIndex;
+}
+
+/** Longest first, with the index that finds them. */
+export function literalSet(literals: Iterable<string>): LiteralSet {
+  const sorted = [...new Set(literals)].sort((a, b) => b.length - a.length);
+  return { literals: sorted, longest: sorted[0]?.length ?? 0, index: new LiteralIndex(sorted) };
+}
+
+const gramAt = (text: string, at: number): number =>
+  (text.charCodeAt(at) | (text.charCodeAt(at + 1) << 8) | (text.charCodeAt(at + 2) << 16) | (text.charCodeAt(at + 3) << 24)) >>> 0;
+const gramHash = (gram: number): number => Math.imul(gram, 0x9e3779b1) >>> 16;
+
+/**
+ * Finds every registered literal in one pass, however many there are (a PEM key alone gives ~30):
+ * every literal has at least `shortest` characters, so an occurrence covers a whole 4-character
+ * "gram" at one of the positions 0, step, 2·step, … (step = shortest − 3). Only the grams there are
+ * looked up (a 64 K-bit filter, then a map from gram to the literals and offsets holding it), and a
+ * candidate is confirmed with `startsWith`.
+ */
+export class LiteralIndex {
+  private readonly step: number;
+  private readonly filter = new Uint8Array(65536);
+  /** gram → flat pairs (literal index, offset of the gram in the literal). */
+  private readonly grams = new Map<number, number[]>();
+
+  constructor(private readonly literals: readonly string[]) {
+    const shortest = Math.min(...literals.map((literal) => literal.length));
+    this.step = literals.length === 0 ? 0 : shortest - 3;
+    literals.forEach((literal, index) => {
+      for (let offset = 0; offset + 4 <= literal.length; offset++) {
+        const gram = gramAt(literal, offset);
+        this.filter[gramHash(gram)] = 1;
+        const entry = this.grams.get(gram);
+        if (entry === undefined) this.grams.set(gram, [index, offset]);
+        else entry.push(index, offset);
+      }
+    });
+  }
+
+  /** Every occurrence of a literal starting before `limit`, leftmost first, longest first. */
+  hits(text: string, limit: number): Match[] {
+    const hits: Match[] = [];
+    const step = this.step;
+    if (step === 0) return hits;
+    // An occurrence at `start` is seen at the first sample at or after it, and only there.
+    const lastSample = Math.min(text.length - 4, limit + step - 1);
+    for (let x = 0; x <= lastSample; x += step) {
+      const gram = gramAt(text, x);
+      if (this.filter[gramHash(gram)] === 0) continue;
+      const entry = this.grams.get(gram);
+      if (entry === undefined) continue;
+      for (let e = 0; e < entry.length; e += 2) {
+        const start = x - (entry[e + 1] as number);
+        if (start < 0 || start <= x - step || start >= limit) continue;
+        const literal = this.literals[entry[e] as number] as string;
+        if (!text.startsWith(literal, start)) continue;
+        const end = start + literal.length;
+        hits.push({ rule: REGISTERED_RULE, start, end, secretStart: start, secretEnd: end, tail: undefined, opensBlock: false });
+      }
+    }
+    if (hits.length > 1) hits.sort((a, b) => a.start - b.start || b.end - a.end);
+    return hits;
+  }
 }
 
 interface Match {
@@ -203,7 +264,8 @@ export class RedactionState {
     const literalSet = this.literals();
     const headLimit = Math.max(HEAD_LIMIT, literalSet.longest + 1);
     const limit = final ? n : Math.max(text.lastIndexOf('\n') + 1, n - headLimit);
-    const values = literalHits(text, literalSet.literals, limit);
+    const values = literalSet.index.hits(text, limit);
+    const scanner = new RuleScanner(this.rules, text, limit);
     let valueIndex = 0;
     let ruleMatch: Match | undefined;
     let rulesExhausted = false;
@@ -248,7 +310,7 @@ export class RedactionState {
 
       // Text mode: the leftmost of the next rule match and the next registered-value hit.
       if (!rulesExhausted && (ruleMatch === undefined || ruleMatch.start < i)) {
-        ruleMatch = nextRuleMatch(this.rules, text, i, limit);
+        ruleMatch = scanner.next(i);
         rulesExhausted = ruleMatch === undefined;
       }
       while (valueIndex < values.length && (values[valueIndex] as Match).start < i) valueIndex++;
@@ -293,73 +355,107 @@ export class RedactionState {
 }
 
 /**
- * The leftmost rule match starting in [from, limit): walks the anchor hits of every scan in text
- * order; a hit may start a match up to `back` characters earlier, so hits are read until none can
- * start before the best match so far. Ties go to the rule declared first.
+ * Finds rule matches in one write's text. Each distinct needle is searched once with `indexOf`
+ * (memchr-fast for a rare first character) and its hits kept; each rule walks the hits of its own
+ * needles and keeps its next match, which stays valid until the scan moves past its start.
  */
-function nextRuleMatch(rules: RuleSet, text: string, from: number, limit: number): Match | undefined {
-  const scans = rules.scans;
-  const next: number[] = scans.map((scan) => nextHit(scan.prefilter, text, from));
-  let best: Match | undefined;
-  let bestRule = 0;
-  for (;;) {
-    let which = -1;
-    let q = Infinity;
-    for (let k = 0; k < next.length; k++) {
-      const at = next[k] as number;
-      if (at < q) {
-        q = at;
-        which = k;
+class RuleScanner {
+  /** Per needle: every hit that can start a match before `limit`, in order. */
+  private readonly hits: number[][];
+  /** Per rule and needle of the rule: the index of the next hit to read. */
+  private readonly cursors: number[][];
+  /** Per rule: the position its next match was searched from, and that match (undefined: none). */
+  private readonly matchFrom: number[];
+  private readonly matches: Array<Match | undefined>;
+  /** Per rule: patterns were tried (and failed) at every candidate position up to here. */
+  private readonly tested: number[];
+
+  constructor(
+    private readonly set: RuleSet,
+    private readonly text: string,
+    private readonly limit: number,
+  ) {
+    this.hits = set.needles.map((needle, k) => {
+      const stop = limit + (set.needleBack[k] as number);
+      const found: number[] = [];
+      for (let at = text.indexOf(needle); at !== -1 && at < stop; at = text.indexOf(needle, at + 1)) found.push(at);
+      return found;
+    });
+    this.cursors = set.rules.map((rule) => rule.needles.map(() => 0));
+    this.matchFrom = set.rules.map(() => Infinity);
+    this.matches = set.rules.map(() => undefined);
+    this.tested = set.rules.map(() => -1);
+  }
+
+  /** The leftmost rule match starting in [from, limit); ties go to the rule declared first. */
+  next(from: number): Match | undefined {
+    let best: Match | undefined;
+    const rules = this.set.rules;
+    for (let r = 0; r < rules.length; r++) {
+      let match = this.matches[r];
+      if ((this.matchFrom[r] as number) > from || (match !== undefined && match.start < from)) {
+        match = this.ruleMatch(rules[r] as CompiledRule, from);
+        this.matches[r] = match;
+        this.matchFrom[r] = from;
       }
+      if (match !== undefined && (best === undefined || match.start < best.start)) best = match;
     }
-    if (which === -1 || q >= limit + rules.maxBack) break;
-    if (best !== undefined && q > best.start + rules.maxBack) break;
-    const scan = scans[which] as Scan;
-    for (const compiled of scan.rules) {
-      compiled.anchorAt.lastIndex = q;
-      if (!compiled.anchorAt.test(text)) continue;
-      const last = Math.min(q, limit - 1, best === undefined ? q : best.start);
-      for (let p = Math.max(from, q - compiled.back); p <= last; p++) {
-        compiled.pattern.lastIndex = p;
-        const m = compiled.pattern.exec(text);
-        if (m === null) continue;
-        if (best === undefined || p < best.start || (p === best.start && compiled.index < bestRule)) {
-          const end = p + m[0].length;
-          const secret = m.indices?.groups?.secret;
-          best = {
-            rule: compiled.rule.name,
-            start: p,
-            end,
-            secretStart: secret ? secret[0] : p,
-            secretEnd: secret ? secret[1] : end,
-            tail: compiled.tail,
-            opensBlock: compiled.rule.opensBlock === true,
-          };
-          bestRule = compiled.index;
+    return best;
+  }
+
+  /** The leftmost match of one rule starting in [from, limit). */
+  private ruleMatch(compiled: CompiledRule, from: number): Match | undefined {
+    const { needles, back, anchorAt, pattern } = compiled;
+    const cursors = this.cursors[compiled.index] as number[];
+    const text = this.text;
+    const limit = this.limit;
+    let tested = Math.max(this.tested[compiled.index] as number, from - 1);
+    // Every match starting at or after `from` has a needle hit at or after `from`, at most `back` on.
+    for (;;) {
+      let q = -1;
+      let which = -1;
+      for (let n = 0; n < needles.length; n++) {
+        const hits = this.hits[needles[n] as number] as number[];
+        let c = cursors[n] as number;
+        while (c < hits.length && (hits[c] as number) < from) c++;
+        cursors[n] = c;
+        const hit = c < hits.length ? (hits[c] as number) : -1;
+        if (hit !== -1 && (q === -1 || hit < q)) {
+          q = hit;
+          which = n;
         }
-        break;
       }
+      if (q === -1 || q - back >= limit) break;
+      if (anchorAt !== undefined) {
+        anchorAt.lastIndex = q;
+        if (!anchorAt.test(text)) {
+          cursors[which] = (cursors[which] as number) + 1;
+          continue;
+        }
+      }
+      const last = Math.min(q, limit - 1);
+      // The hit stays current until its whole range is tried (a later call resumes after `p`).
+      for (let p = Math.max(tested + 1, q - back); p <= last; p++) {
+        tested = p;
+        pattern.lastIndex = p;
+        const m = pattern.exec(text);
+        if (m === null) continue;
+        this.tested[compiled.index] = p - 1;
+        const end = p + m[0].length;
+        const secret = m.indices?.groups?.secret;
+        return {
+          rule: compiled.rule.name,
+          start: p,
+          end,
+          secretStart: secret ? secret[0] : p,
+          secretEnd: secret ? secret[1] : end,
+          tail: compiled.tail,
+          opensBlock: compiled.rule.opensBlock === true,
+        };
+      }
+      cursors[which] = (cursors[which] as number) + 1;
     }
-    next[which] = nextHit(scan.prefilter, text, q + 1);
+    this.tested[compiled.index] = tested;
+    return undefined;
   }
-  return best;
-}
-
-function nextHit(prefilter: RegExp, text: string, from: number): number {
-  prefilter.lastIndex = from;
-  const hit = prefilter.exec(text);
-  return hit === null ? Infinity : hit.index;
-}
-
-/** Every occurrence of a registered literal starting before `limit`, leftmost first, longest first. */
-function literalHits(text: string, literals: readonly string[], limit: number): Match[] {
-  const hits: Match[] = [];
-  for (const literal of literals) {
-    for (let at = text.indexOf(literal); at !== -1 && at < limit; at = text.indexOf(literal, at + 1)) {
-      const end = at + literal.length;
-      hits.push({ rule: REGISTERED_RULE, start: at, end, secretStart: at, secretEnd: end, tail: undefined, opensBlock: false });
-    }
-  }
-  if (hits.length > 1) hits.sort((a, b) => a.start - b.start || b.end - a.end);
-  return hits;
 }

@@ -11,7 +11,7 @@
  * See docs/redaction.md for the rules, guarantees and known limits.
  */
 import { Transform } from 'node:stream';
-import { RedactionState, RuleSet, marker, type LiteralSet, type Sink } from './engine.js';
+import { RedactionState, RuleSet, literalSet, marker, type LiteralSet, type Sink } from './engine.js';
 import { maskedForms } from './values.js';
 
 export { MIN_SECRET_LENGTH, REGISTERED_RULE } from './values.js';
@@ -45,7 +45,7 @@ class Collector implements Sink {
 
 export class Redactor {
   private readonly rules = new RuleSet();
-  private literalSet: LiteralSet = { literals: [], longest: 0 };
+  private literalSet: LiteralSet = literalSet([]);
 
   /**
    * Mask `value` by value from now on: raw, JSON-escaped, URL-encoded, base64/base64url at byte
@@ -53,10 +53,8 @@ export class Redactor {
    * Throws UsageError for values too short to mask safely.
    */
   registerSecret(value: string): void {
-    const literals = new Set([...this.literalSet.literals, ...maskedForms(value)]);
-    // Longest first: where two literals start at the same place the longer one is masked.
-    const sorted = [...literals].sort((a, b) => b.length - a.length);
-    this.literalSet = { literals: sorted, longest: sorted[0]?.length ?? 0 };
+    // Where two literals start at the same place the longer one is masked.
+    this.literalSet = literalSet([...this.literalSet.literals, ...maskedForms(value)]);
   }
 
   /** Redact a whole text at once; equal to streaming it in any chunking. */
