@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema, withReference } from '../../src/config/write-schema.js';
+import { ExitCode } from '../../src/errors.js';
 import { cliPath, projectRoot, runCli } from '../support/cli.js';
 import { assertValidCloudConfig } from '../support/cloud-init.js';
 
@@ -124,6 +125,16 @@ describe('agentium CLI', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/--repo, --app-id, --region/);
     expect(existsSync(join(cwd, '.agentium.yaml'))).toBe(false);
+  });
+
+  it('documents exactly the exit codes the code uses, in the docs and in --help', () => {
+    const docs = readFileSync(join(projectRoot, 'docs/configuration.md'), 'utf8');
+    const table = docs.slice(docs.indexOf('## Exit codes'));
+    const documented = [...table.matchAll(/^\| (\d+) \|/gm)].map((match) => Number(match[1]));
+    expect(documented).toEqual(Object.values(ExitCode));
+    const help = runCli(['--help']).stdout;
+    const line = /Exit codes: (.*)/.exec(help)?.[1] ?? '';
+    expect([...line.matchAll(/(\d+) /g)].map((match) => Number(match[1]))).toEqual(Object.values(ExitCode));
   });
 
   it('ships a JSON Schema that matches the schema in code', () => {
