@@ -29,7 +29,8 @@ export const marker = (rule: string): string => `[REDACTED:${rule}]`;
 
 /** Receives the redacted output and, for `scan`, where each secret was (absolute raw offsets). */
 export interface Sink {
-  keep(raw: string): void;
+  /** Keep `raw.slice(start, end)` as it is (`raw` is the carry followed by the write's chunk). */
+  keep(raw: string, start: number, end: number): void;
   replace(rule: string): void;
   found(rule: string, start: number, end: number): void;
 }
@@ -290,9 +291,10 @@ export class RedactionState {
         PEM_LINE_OR_END.lastIndex = i;
         const m = PEM_LINE_OR_END.exec(text);
         if (m !== null && m[0] === '\n') {
-          sink.keep('\n');
+          const newline = view.rawOf(m.index);
+          sink.keep(raw, newline, newline + 1);
           sink.replace(PRIVATE_KEY_RULE);
-          rawDone = view.rawOf(m.index) + 1;
+          rawDone = newline + 1;
           i = m.index + 1;
           continue;
         }
@@ -321,7 +323,7 @@ export class RedactionState {
       }
       if (match === undefined) break;
 
-      sink.keep(raw.slice(rawDone, view.rawOf(match.secretStart)));
+      sink.keep(raw, rawDone, view.rawOf(match.secretStart));
       sink.replace(match.rule);
       rawDone = view.rawEnd(match.secretEnd);
       i = match.end;
@@ -339,7 +341,7 @@ export class RedactionState {
     if (this.mode.kind === 'text') {
       const stop = Math.max(i, limit);
       rest = view.rawOf(stop);
-      sink.keep(raw.slice(rawDone, rest));
+      sink.keep(raw, rawDone, rest);
     } else {
       rest = rawDone;
     }

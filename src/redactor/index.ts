@@ -30,8 +30,8 @@ class Collector implements Sink {
   readonly parts: string[] = [];
   readonly findings: Finding[] = [];
 
-  keep(raw: string): void {
-    if (raw.length > 0) this.parts.push(raw);
+  keep(raw: string, start: number, end: number): void {
+    if (end > start) this.parts.push(raw.slice(start, end));
   }
 
   replace(rule: string): void {
@@ -40,6 +40,48 @@ class Collector implements Sink {
 
   found(rule: string, start: number, end: number): void {
     this.findings.push({ rule, start, end });
+  }
+}
+
+const markerBytes = new Map<string, Buffer>();
+
+/**
+ * A stream's output for one write, as Buffers: kept bytes of the chunk are views of the chunk
+ * itself (no re-encoding), only the carried prefix and the markers are encoded.
+ */
+class ChunkSink implements Sink {
+  parts: Buffer[] = [];
+  /** Length of the carry that precedes `chunk` in `raw`. */
+  carried = 0;
+  chunk: Buffer = Buffer.alloc(0);
+
+  keep(raw: string, start: number, end: number): void {
+    if (end <= start) return;
+    const carried = this.carried;
+    if (start < carried) {
+      this.parts.push(Buffer.from(raw.slice(start, Math.min(end, carried)), 'latin1'));
+      start = carried;
+      if (end <= start) return;
+    }
+    this.parts.push(this.chunk.subarray(start - carried, end - carried));
+  }
+
+  replace(rule: string): void {
+    let bytes = markerBytes.get(rule);
+    if (bytes === undefined) {
+      bytes = Buffer.from(marker(rule), 'latin1');
+      markerBytes.set(rule, bytes);
+    }
+    this.parts.push(bytes);
+  }
+
+  found(): void {}
+
+  take(): Buffer | undefined {
+    const parts = this.parts;
+    this.parts = [];
+    if (parts.length === 0) return undefined;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 }
 
@@ -79,19 +121,19 @@ export class Redactor {
   /** A Transform: bytes in, redacted bytes out, with its own carry between writes. */
   createStream(): Transform {
     const state = this.newState();
-    const step = (chunk: string, final: boolean): Buffer | undefined => {
-      const collector = new Collector();
-      state.write(chunk, final, collector);
-      const out = collector.parts.length === 1 ? (collector.parts[0] as string) : collector.parts.join('');
-      return out.length === 0 ? undefined : Buffer.from(out, 'latin1');
+    const sink = new ChunkSink();
+    const step = (chunk: Buffer, final: boolean): Buffer | undefined => {
+      sink.carried = state.carried;
+      sink.chunk = chunk;
+      state.write(chunk.toString('latin1'), final, sink);
+      return sink.take();
     };
     return new Transform({
       transform(chunk: Buffer | string, encoding, callback) {
-        const text = typeof chunk === 'string' ? Buffer.from(chunk, encoding).toString('latin1') : chunk.toString('latin1');
-        callback(null, step(text, false));
+        callback(null, step(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, false));
       },
       flush(callback) {
-        callback(null, step('', true));
+        callback(null, step(Buffer.alloc(0), true));
       },
     });
   }
