@@ -1,64 +1,38 @@
 // Redactor throughput against a pass-through Transform and secretlint, on the same generated log.
-// Usage: npx tsc -p tsconfig.build.json && node bench/redact/run.js [sizeMB ...]   (default: 50 100)
+// Usage: npx tsc -p tsconfig.build.json && node --expose-gc bench/redact/run.js [sizeMB ...] [--runs=N]
+// (default: 50 100, 3 runs; medians are reported).
+//
+// In memory: 64 KB chunks from memory → Transform → a sink that discards; the input stays in memory.
+// Pipeline: the log written to a temporary file → fs.createReadStream (64 KB reads) → Transform →
+// a sink that discards, which is how the redactor is used (agent output, log files).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { lintSource } from '@secretlint/core';
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
-import { Redactor } from '../../dist/src/redactor/index.js';
+import { chunksOf, makeLog, registeredValues } from './corpus.js';
+
+// REDACTOR_MODULE: another build of src/redactor/index.js, to measure before/after in the same harness.
+const { Redactor } = await import(process.env.REDACTOR_MODULE ?? '../../dist/src/redactor/index.js');
 
 const CHUNK = 65536; // what a pipe or file stream delivers
 
-let seed = 42;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-const from = (alphabet, n) => { let s = ''; for (let i = 0; i < n; i++) s += alphabet[Math.floor(rnd() * alphabet.length)]; return s; };
-const hex = (n) => from('0123456789abcdef', n);
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const b64 = (n) => from(`${ALNUM}+/`, n);
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => a.startsWith('--runs='))?.slice(7) ?? 3);
+const sizes = args.filter((a) => !a.startsWith('--')).map(Number);
 
-/** Mostly benign CI output (npm, git, docker, HTTP logs); about one line in 2000 holds a secret. */
-function line(i) {
-  const ts = `2026-11-22T04:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}.${String(i % 1000).padStart(3, '0')}Z`;
-  if (i % 2000 === 1999) {
-    const secrets = [
-      `+ curl -H 'Authorization: Bearer ghs_${from('0123456789', 8)}_${b64(200).replace(/[+/]/g, '_')}' https://api.github.com/x`,
-      `AWS_ACCESS_KEY_ID=AKIA${from('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16)} AWS_SECRET_ACCESS_KEY=${b64(40)}`,
-      `remote: https://x-access-token:ghp_${from(ALNUM, 36)}@github.com/acme/widgets.git`,
-      `config: {"apiKey":"AIza${from(`${ALNUM}_-`, 35)}","llm":"sk-ant-api03-${from(`${ALNUM}_-`, 90)}"}`,
-    ];
-    return `${ts} ${secrets[(i / 2000) % secrets.length | 0]}`;
-  }
-  switch (Math.floor(rnd() * 10)) {
-    case 0: return `${ts} npm http fetch GET 200 https://registry.npmjs.org/@types%2fnode 123ms (cache revalidated)`;
-    case 1: return `${ts}     "integrity": "sha512-${b64(86)}==",`;
-    case 2: return `${ts} commit ${hex(40)} Merge pull request #${i % 900} from acme/feature-${hex(6)}`;
-    case 3: return `${ts} \x1b[32m✔\x1b[0m Step ${i % 20}/20 : RUN npm ci --no-audit ---> Using cache ---> ${hex(12)}`;
-    case 4: return `${ts} ${hex(12)}: Pull complete sha256:${hex(64)}`;
-    case 5: return `${ts} request_id=${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)} method=POST path=/api/v1/sessions status=201 duration_ms=${i % 500}`;
-    case 6: return `${ts} Downloading ${hex(12)} [=========>        ] ${(i % 98) + 1}.2MB/98.1MB\r`;
-    case 7: return `${ts} info: Compiling TypeScript sources in src/providers/gcp/instances.ts (${i % 300} files)`;
-    case 8: return `${ts} From https://github.com/acme/widgets\n * branch main -> FETCH_HEAD ${hex(7)}..${hex(7)}`;
-    default: return `${ts} npm WARN deprecated glob@7.2.3: Glob versions prior to v9 are no longer supported`;
-  }
-}
+const passThrough = () => new Transform({ transform: (chunk, _e, callback) => callback(null, chunk) });
+const fullRedactor = () => {
+  const redactor = new Redactor();
+  for (const value of registeredValues()) redactor.registerSecret(value);
+  return redactor;
+};
 
-function makeLog(megabytes) {
-  const parts = [];
-  let size = 0;
-  for (let i = 0; size < megabytes * 1e6; i++) {
-    const text = `${line(i)}\n`;
-    parts.push(text);
-    size += text.length;
-  }
-  const buffer = Buffer.from(parts.join(''), 'utf8');
-  const chunks = [];
-  for (let offset = 0; offset < buffer.length; offset += CHUNK) chunks.push(buffer.subarray(offset, offset + CHUNK));
-  return { bytes: buffer.length, chunks };
-}
-
-const mb = (bytes) => (bytes / 1e6).toFixed(0);
-
-async function throughStream(chunks, transform) {
+async function measure(source, transform) {
   let out = 0;
   let peakRss = 0;
   const sink = new Writable({
@@ -67,18 +41,21 @@ async function throughStream(chunks, transform) {
       callback();
     },
   });
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
   const started = performance.now();
-  await pipeline(Readable.from(chunks), transform, sink);
+  await pipeline(source(), transform, sink);
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
-  return { seconds, out, peakRss: Math.max(peakRss, process.memoryUsage().rss) };
+  const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+  return { seconds, out, peakRss: Math.max(peakRss, process.memoryUsage().rss), heapGrowth };
 }
 
-async function secretlint(chunks) {
+async function secretlint(buffer) {
   const config = { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] };
   // secretlint scans whole sources; feed it ~1 MB sources cut at line ends (what a log shipper would do).
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = buffer.toString('utf8');
   const started = performance.now();
   let findings = 0;
   for (let offset = 0; offset < text.length; ) {
@@ -94,38 +71,63 @@ async function secretlint(chunks) {
   return { seconds: (performance.now() - started) / 1000, findings };
 }
 
-const sizes = process.argv.slice(2).map(Number);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const mb = (bytes) => Math.round(bytes / 1e6);
+
+const dir = mkdtempSync(join(tmpdir(), 'redact-bench-'));
 const results = [];
-for (const size of sizes.length > 0 ? sizes : [50, 100]) {
-  const { bytes, chunks } = makeLog(size);
-  globalThis.gc?.();
-  const passThrough = await throughStream(chunks, new Transform({ transform: (chunk, _e, callback) => callback(null, chunk) }));
-
-  const rulesOnly = await throughStream(chunks, new Redactor().createStream());
-  const redactor = new Redactor();
-  redactor.registerSecret(`ghs_${from(ALNUM, 36)}`);
-  redactor.registerSecret(`sk-ant-api03-${from(`${ALNUM}_-`, 93)}AA`);
-  redactor.registerSecret(`-----BEGIN RSA PRIVATE KEY-----\n${Array.from({ length: 25 }, () => b64(64)).join('\n')}\n-----END RSA PRIVATE KEY-----\n`);
-  globalThis.gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const redacted = await throughStream(chunks, redactor.createStream());
-  const heapAfter = process.memoryUsage().heapUsed;
-
-  const lint = await secretlint(chunks);
-  const rate = (seconds) => bytes / 1e6 / seconds;
-  results.push({
-    inputMB: Number(mb(bytes)),
-    passThroughMBps: Math.round(rate(passThrough.seconds)),
-    rulesOnlyMBps: Math.round(rate(rulesOnly.seconds)),
-    redactorMBps: Math.round(rate(redacted.seconds)),
-    secretlintMBps: Math.round(rate(lint.seconds)),
-    rulesOnlyVsSecretlint: Number((lint.seconds / rulesOnly.seconds).toFixed(2)),
-    redactorVsSecretlint: Number((lint.seconds / redacted.seconds).toFixed(2)),
-    redactorVsPassThrough: `1/${(redacted.seconds / passThrough.seconds).toFixed(1)}`,
-    redactorPeakRssMB: Number(mb(redacted.peakRss)),
-    redactorHeapGrowthMB: Number(mb(heapAfter - heapBefore)),
-    secretlintFindings: lint.findings,
-  });
-  console.error(JSON.stringify(results.at(-1)));
+try {
+  for (const size of sizes.length > 0 ? sizes : [50, 100]) {
+    const buffer = makeLog(size);
+    const chunks = chunksOf(buffer, CHUNK);
+    const file = join(dir, `log-${size}.txt`);
+    writeFileSync(file, buffer);
+    const fromMemory = () => Readable.from(chunks);
+    const fromFile = () => createReadStream(file, { highWaterMark: CHUNK });
+    const rate = (seconds) => buffer.length / 1e6 / seconds;
+    const samples = [];
+    for (let run = 0; run < runs; run++) {
+      const memPass = await measure(fromMemory, passThrough());
+      const memRules = await measure(fromMemory, new Redactor().createStream());
+      const memFull = await measure(fromMemory, fullRedactor().createStream());
+      const filePass = await measure(fromFile, passThrough());
+      const fileFull = await measure(fromFile, fullRedactor().createStream());
+      const lint = await secretlint(buffer);
+      if (memFull.out !== fileFull.out) throw new Error('in-memory and pipeline outputs differ');
+      samples.push({ memPass, memRules, memFull, filePass, fileFull, lint });
+      console.error(
+        `${size} MB run ${run + 1}: pass ${rate(memPass.seconds).toFixed(0)}, rules ${rate(memRules.seconds).toFixed(0)}, ` +
+          `full ${rate(memFull.seconds).toFixed(0)}, file pass ${rate(filePass.seconds).toFixed(0)}, ` +
+          `file full ${rate(fileFull.seconds).toFixed(0)}, secretlint ${rate(lint.seconds).toFixed(0)} MB/s`,
+      );
+    }
+    const med = (pick) => median(samples.map(pick));
+    const memFullSeconds = med((s) => s.memFull.seconds);
+    const lintSeconds = med((s) => s.lint.seconds);
+    results.push({
+      inputMB: mb(buffer.length),
+      runs,
+      passThroughMBps: Math.round(rate(med((s) => s.memPass.seconds))),
+      rulesOnlyMBps: Math.round(rate(med((s) => s.memRules.seconds))),
+      redactorMBps: Math.round(rate(memFullSeconds)),
+      secretlintMBps: Math.round(rate(lintSeconds)),
+      redactorVsSecretlint: Number(med((s) => s.lint.seconds / s.memFull.seconds).toFixed(2)),
+      redactorVsPassThrough: `1/${med((s) => s.memFull.seconds / s.memPass.seconds).toFixed(1)}`,
+      fileThroughMBps: Math.round(rate(med((s) => s.filePass.seconds))),
+      fileRedactorMBps: Math.round(rate(med((s) => s.fileFull.seconds))),
+      fileRedactorVsThrough: `1/${med((s) => s.fileFull.seconds / s.filePass.seconds).toFixed(1)}`,
+      memPeakRssMB: mb(med((s) => s.memFull.peakRss)),
+      filePeakRssMB: mb(med((s) => s.fileFull.peakRss)),
+      heapGrowthMB: mb(med((s) => s.fileFull.heapGrowth)),
+      secretlintFindings: samples[0].lint.findings,
+    });
+    console.error(JSON.stringify(results.at(-1)));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
 console.table(results);
