@@ -29,26 +29,39 @@ export interface SessionWorld {
   issue: number;
   stateDir: string;
   keyFile: string;
+  /** File holding the LLM key (`agent.llmKeySecret` = `agentium-llm-key`), when the world has one. */
+  llmKeyFile: string | undefined;
+  llmKey: string | undefined;
   spec: SessionSpec;
   cleanup(): Promise<void>;
 }
 
-export async function sessionWorld(options: { issueBody: string; agentTimeout?: string; files?: Record<string, string> }): Promise<SessionWorld> {
+export async function sessionWorld(options: {
+  /** A function gets the App (its key is known only once the fake created it). */
+  issueBody: string | ((app: FakeApp) => string);
+  issueTitle?: string;
+  agentTimeout?: string;
+  files?: Record<string, string>;
+  /** Served by the local cloud as `agent.llmKeySecret`. */
+  llmKey?: string;
+}): Promise<SessionWorld> {
   const image = await buildTestAgentImage();
   const github = await startFakeGitHub();
   const app = github.state.createApp({ slug: 'agentium-test' });
   await github.state.createRepo(repoName, { files: options.files ?? { 'README.md': '# widgets\n', 'src/widget.txt': 'old\n' } });
   github.state.install(app, 'acme', ['widgets']);
-  const issue = github.state.addIssue(repoName, { title: 'Make the widget better', body: options.issueBody }).number;
+  const issue = github.state.addIssue(repoName, { title: options.issueTitle ?? 'Make the widget better', body: typeof options.issueBody === 'string' ? options.issueBody : options.issueBody(app) }).number;
   const stateDir = await mkdtemp(join(tmpdir(), 'agentium-controller-'));
   const keyDir = await mkdtemp(join(tmpdir(), 'agentium-key-'));
   const keyFile = join(keyDir, 'app.pem');
   await writeFile(keyFile, app.privateKey, { mode: 0o600 });
+  const llmKeyFile = options.llmKey === undefined ? undefined : join(keyDir, 'llm.key');
+  if (llmKeyFile) await writeFile(llmKeyFile, `${options.llmKey}\n`, { mode: 0o600 });
   const config = parseConfig({
     provider: 'local',
     repo: repoName,
     github: { appId: app.id, privateKeySecret: 'agentium-app-key', apiUrl: github.apiUrl },
-    agent: { image, timeout: options.agentTimeout ?? '60s' },
+    agent: { image, timeout: options.agentTimeout ?? '60s', ...(llmKeyFile ? { llmKeySecret: 'agentium-llm-key' } : {}) },
     egress: { allow: [] },
     session: { lifetime: '10m' },
   });
@@ -60,6 +73,8 @@ export async function sessionWorld(options: { issueBody: string; agentTimeout?: 
     issue,
     stateDir,
     keyFile,
+    llmKeyFile,
+    llmKey: options.llmKey,
     spec,
     async cleanup() {
       await github.close();
@@ -79,7 +94,7 @@ export interface SessionRun {
 export async function runWorldSession(world: SessionWorld, overrides: Partial<ControllerDeps> & { runtime?: AgentRuntime } = {}): Promise<SessionRun> {
   const lines: string[] = [];
   const write = (line: string) => lines.push(line);
-  const cloud = createLocalControllerCloud({ stateDir: world.stateDir, secretFiles: { 'agentium-app-key': world.keyFile }, env: {}, write });
+  const cloud = createLocalControllerCloud({ stateDir: world.stateDir, secretFiles: { 'agentium-app-key': world.keyFile, ...(world.llmKeyFile ? { 'agentium-llm-key': world.llmKeyFile } : {}) }, env: {}, write });
   const result = await runSession({
     spec: world.spec,
     cloud,
@@ -117,8 +132,12 @@ export async function gitShow(world: SessionWorld, revision: string): Promise<st
   return stdout;
 }
 
-/** Secret-looking material the controller learned: tokens and each line of the App key body. */
+/** Each line of the App key body. */
+export function appKeyLines(world: SessionWorld): string[] {
+  return world.app.privateKey.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
+}
+
+/** Secret material the controller learned: tokens, each line of the App key body, the LLM key. */
 export function secretNeedles(world: SessionWorld): string[] {
-  const keyLines = world.app.privateKey.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
-  return [...mintedTokens(world.github), ...keyLines];
+  return [...mintedTokens(world.github), ...appKeyLines(world), ...(world.llmKey ? [world.llmKey] : [])];
 }

@@ -158,6 +158,8 @@ export class FakeGitHubState {
   private readonly clock: () => number;
   /** Installation tokens live one hour on GitHub. */
   tokenLifetimeMs = 60 * 60_000;
+  /** Value of the next minted token (default: `ghs_`/`ghp_` + 36 characters); tests set one no format rule knows. */
+  tokenValue: ((kind: FakeToken['kind']) => string) | undefined = undefined;
 
   constructor(
     readonly gitRoot: string,
@@ -329,7 +331,7 @@ export class FakeGitHubState {
     const prefix = options.kind === 'installation' ? 'ghs_' : 'ghp_';
     const token: FakeToken = {
       ...options,
-      token: `${prefix}${randomBytes(27).toString('base64url').slice(0, 36)}`,
+      token: this.tokenValue?.(options.kind) ?? `${prefix}${randomBytes(27).toString('base64url').slice(0, 36)}`,
       // GitHub reports expiry to the second.
       expiresAt: options.expiresAt ?? Math.floor((this.now() + this.tokenLifetimeMs) / 1000) * 1000,
       revoked: false,
