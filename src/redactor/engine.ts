@@ -89,18 +89,19 @@ export function literalSet(literals: Iterable<string>): LiteralSet {
 
 const gramAt = (text: string, at: number): number =>
   (text.charCodeAt(at) | (text.charCodeAt(at + 1) << 8) | (text.charCodeAt(at + 2) << 16) | (text.charCodeAt(at + 3) << 24)) >>> 0;
-const gramHash = (gram: number): number => Math.imul(gram, 0x9e3779b1) >>> 16;
+/** 20 bits: the filter below has 1 M bits (128 KB), so few sampled log grams pass it by chance. */
+const gramHash = (gram: number): number => Math.imul(gram, 0x9e3779b1) >>> 12;
 
 /**
  * Finds every registered literal in one pass, however many there are (a PEM key alone gives ~30):
  * every literal has at least `shortest` characters, so an occurrence covers a whole 4-character
  * "gram" at one of the positions 0, step, 2·step, … (step = shortest − 3). Only the grams there are
- * looked up (a 64 K-bit filter, then a map from gram to the literals and offsets holding it), and a
+ * looked up (a 1 M-bit filter, then a map from gram to the literals and offsets holding it), and a
  * candidate is confirmed with `startsWith`.
  */
 export class LiteralIndex {
   private readonly step: number;
-  private readonly filter = new Uint8Array(65536);
+  private readonly filter = new Uint32Array(1 << 15);
   /** gram → flat pairs (literal index, offset of the gram in the literal). */
   private readonly grams = new Map<number, number[]>();
 
@@ -110,7 +111,8 @@ export class LiteralIndex {
     literals.forEach((literal, index) => {
       for (let offset = 0; offset + 4 <= literal.length; offset++) {
         const gram = gramAt(literal, offset);
-        this.filter[gramHash(gram)] = 1;
+        const hash = gramHash(gram);
+        this.filter[hash >>> 5] = (this.filter[hash >>> 5] as number) | (1 << (hash & 31));
         const entry = this.grams.get(gram);
         if (entry === undefined) this.grams.set(gram, [index, offset]);
         else entry.push(index, offset);
@@ -127,7 +129,8 @@ export class LiteralIndex {
     const lastSample = Math.min(text.length - 4, limit + step - 1);
     for (let x = 0; x <= lastSample; x += step) {
       const gram = gramAt(text, x);
-      if (this.filter[gramHash(gram)] === 0) continue;
+      const hash = gramHash(gram);
+      if (((this.filter[hash >>> 5] as number) & (1 << (hash & 31))) === 0) continue;
       const entry = this.grams.get(gram);
       if (entry === undefined) continue;
       for (let e = 0; e < entry.length; e += 2) {

@@ -77,11 +77,11 @@ class ChunkSink implements Sink {
 
   found(): void {}
 
-  take(): Buffer | undefined {
+  /** The write's output: a few Buffers as they are (views, no copy), or many joined into one. */
+  take(): Buffer[] {
     const parts = this.parts;
     this.parts = [];
-    if (parts.length === 0) return undefined;
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return parts.length <= 4 ? parts : [Buffer.concat(parts)];
   }
 }
 
@@ -122,18 +122,20 @@ export class Redactor {
   createStream(): Transform {
     const state = this.newState();
     const sink = new ChunkSink();
-    const step = (chunk: Buffer, final: boolean): Buffer | undefined => {
+    const step = (stream: Transform, chunk: Buffer, final: boolean): void => {
       sink.carried = state.carried;
       sink.chunk = chunk;
       state.write(chunk.toString('latin1'), final, sink);
-      return sink.take();
+      for (const part of sink.take()) stream.push(part);
     };
     return new Transform({
       transform(chunk: Buffer | string, encoding, callback) {
-        callback(null, step(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, false));
+        step(this, typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, false);
+        callback();
       },
       flush(callback) {
-        callback(null, step(Buffer.alloc(0), true));
+        step(this, Buffer.alloc(0), true);
+        callback();
       },
     });
   }
