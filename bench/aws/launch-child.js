@@ -1,5 +1,5 @@
 // One `launch` in a fresh process, timed from process start: module loading, SDK import,
-// RunInstances and the waiter against the EC2 fake. Prints one JSON line.
+// DescribeSecurityGroups, RunInstances and the waiter against the EC2 fake. Prints one JSON line.
 // Usage (by bench/aws/provider.js): node bench/aws/launch-child.js <fake url>
 import { performance } from 'node:perf_hooks';
 
@@ -12,7 +12,7 @@ const config = parseConfig({
   provider: 'aws',
   repo: 'acme/widgets',
   github: { appId: 12345, privateKeySecret: 'agentium/github-app-key' },
-  aws: { region: 'us-east-1', subnetIds: ['subnet-0aaa'], endpoint },
+  aws: { region: 'us-east-1', subnetIds: ['subnet-0aaa'], securityGroupIds: ['sg-0be4c4'], endpoint },
 });
 const spec = buildSessionSpec(config, { provider: 'aws', issue: 1, now: new Date(), nonce: `b${process.pid}` });
 const beforeSdk = performance.now();

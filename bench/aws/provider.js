@@ -79,7 +79,7 @@ const serial = await withSeededFake(async (fake) => {
 });
 
 // Launch, each in a fresh process so SDK import is counted.
-const launchFake = await startEc2Fake({ subnets: { 'subnet-0aaa': 'us-east-1a' } });
+const launchFake = await startEc2Fake({ subnets: { 'subnet-0aaa': 'us-east-1a' }, securityGroups: [{ id: 'sg-0be4c4' }] });
 const child = fileURLToPath(new URL('./launch-child.js', import.meta.url));
 const launches = [];
 for (let n = 0; n < 7; n++) {
@@ -104,7 +104,7 @@ console.log('| launch in a fresh process (median of 7) | ms |');
 console.log('|---|---|');
 console.log(`| process start → instance running | ${median(launches.map((l) => l.totalMs)).toFixed(0)} |`);
 console.log(`| of which createAwsProvider (SDK import) | ${median(launches.map((l) => l.sdkImportMs)).toFixed(0)} |`);
-console.log(`| of which launch() (RunInstances + waiter) | ${median(launches.map((l) => l.launchCallMs)).toFixed(0)} |`);
+console.log(`| of which launch() (DescribeSecurityGroups + RunInstances + waiter) | ${median(launches.map((l) => l.launchCallMs)).toFixed(0)} |`);
 const ok = speedup >= 10;
 console.log(`\ndestroy --all budget ≥ 10× serial: ${ok ? 'met' : 'MISSED'} (${speedup.toFixed(1)}×)`);
 process.exitCode = ok ? 0 : 1;

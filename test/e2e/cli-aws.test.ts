@@ -1,7 +1,8 @@
 /**
  * The CLI as a user runs it (a child process of the built `agentium`), against the fake EC2 API:
  * `run` launches a session instance with the real SDK, `status` finds it, `destroy --all`
- * terminates every managed instance and nothing else (SECURITY-CHECKLIST 34).
+ * terminates every managed instance and nothing else (SECURITY-CHECKLIST 34); a security group with
+ * ingress rules is refused before anything is created (SECURITY-CHECKLIST 32).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,11 @@ describe('agentium CLI against the fake EC2', () => {
   const env = { AWS_ACCESS_KEY_ID: 'AKIDTESTTESTTEST', AWS_SECRET_ACCESS_KEY: 'test-secret-key', AWS_EC2_METADATA_DISABLED: 'true' };
 
   beforeAll(async () => {
-    ec2 = await startEc2Fake({ subnets: { 'subnet-0a1': 'us-east-1a' } });
+    // sg-0b2 (the config's group) admits nothing; sg-0c3 has an SSH rule open to the world.
+    ec2 = await startEc2Fake({
+      subnets: { 'subnet-0a1': 'us-east-1a' },
+      securityGroups: [{ id: 'sg-0b2' }, { id: 'sg-0c3', ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: ['0.0.0.0/0'] }] }],
+    });
     cwd = mkdtempSync(join(tmpdir(), 'agentium-e2e-aws-'));
     writeFileSync(
       join(cwd, '.agentium.yaml'),
@@ -51,6 +56,17 @@ describe('agentium CLI against the fake EC2', () => {
     const result = await runCliAsync(['run', '--issue', '89', '--json'], { cwd, env: { ...env, AGENTIUM_AWS_SECURITY_GROUP_IDS: '' } });
     expect(result.status).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ error: { kind: 'config', message: expect.stringMatching(/aws.securityGroupIds is empty/) } });
+    expect(ec2.callsOf('RunInstances')).toHaveLength(before);
+  });
+
+  it('refuses a security group with ingress rules (exit 6), naming the group and rule, creating nothing', async () => {
+    const before = ec2.callsOf('RunInstances').length;
+    const result = await runCliAsync(['run', '--issue', '90', '--json'], { cwd, env: { ...env, AGENTIUM_AWS_SECURITY_GROUP_IDS: 'sg-0b2,sg-0c3' } });
+    expect(result.status, result.stdout + result.stderr).toBe(6);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { kind: 'policy', exitCode: 6, message: expect.stringContaining('sg-0c3 has ingress rules (tcp 22 from 0.0.0.0/0)') },
+    });
+    expect(ec2.callsOf('DescribeSecurityGroups').at(-1)?.params).toMatchObject({ 'GroupId.1': 'sg-0b2', 'GroupId.2': 'sg-0c3' });
     expect(ec2.callsOf('RunInstances')).toHaveLength(before);
   });
 

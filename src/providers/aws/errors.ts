@@ -111,8 +111,12 @@ export function normaliseAwsError(error: unknown, action: string, context: Recor
     });
   }
   if (code.endsWith('.NotFound') || code === 'ResourceNotFoundException' || code.endsWith('.Malformed')) {
+    // InvalidGroup.NotFound / InvalidGroupId.Malformed: a configured security group id is wrong.
+    const groupError = code.startsWith('InvalidGroup');
     return new NotFoundError(`${action}: ${code}: ${detail}`, {
-      hint: 'check aws.subnetIds, aws.securityGroupIds, aws.ami and aws.instanceProfile',
+      hint: groupError
+        ? 'check aws.securityGroupIds: each must be a security group id (sg-…) in this region'
+        : 'check aws.subnetIds, aws.securityGroupIds, aws.ami and aws.instanceProfile',
       details,
       cause: error,
     });

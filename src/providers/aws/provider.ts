@@ -4,9 +4,9 @@
  * AWS pay for it. Instances are found by the managed tag only; nothing here spells a tag name
  * except through src/labels.ts and ./tags.ts.
  */
-import type { EC2Client, Instance, RunInstancesCommandOutput } from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance, IpPermission, RunInstancesCommandOutput, SecurityGroup } from '@aws-sdk/client-ec2';
 import type { AgentiumConfig } from '../../config/schema.js';
-import { CapacityError, ConfigError } from '../../errors.js';
+import { CapacityError, ConfigError, PolicyError } from '../../errors.js';
 import { deadlineLabel, issueLabel, managedLabel, phaseTag, repoLabel, sessionLabel } from '../../labels.js';
 import type { CloudProvider, DestroyResult, LaunchedSession, ProviderOptions, SessionStatus } from '../types.js';
 import { chunk, mapWithConcurrency } from '../concurrency.js';
@@ -46,6 +46,20 @@ function tagOf(instance: Instance, key: string): string | undefined {
 
 function isManaged(instance: Instance): boolean {
   return tagOf(instance, managedLabel) === 'true';
+}
+
+/** One ingress rule as a person reads it: "tcp 22 from 0.0.0.0/0", "all traffic from sg-0abc". */
+export function describeIngressRule(rule: IpPermission): string {
+  const protocol = rule.IpProtocol === '-1' || rule.IpProtocol === undefined ? 'all traffic' : rule.IpProtocol;
+  const ports =
+    protocol === 'all traffic' || rule.FromPort === undefined ? '' : rule.FromPort === rule.ToPort || rule.ToPort === undefined ? ` ${rule.FromPort}` : ` ${rule.FromPort}-${rule.ToPort}`;
+  const sources = [
+    ...(rule.IpRanges ?? []).map((range) => range.CidrIp),
+    ...(rule.Ipv6Ranges ?? []).map((range) => range.CidrIpv6),
+    ...(rule.UserIdGroupPairs ?? []).map((pair) => pair.GroupId ?? pair.GroupName),
+    ...(rule.PrefixListIds ?? []).map((list) => list.PrefixListId),
+  ].filter((source): source is string => typeof source === 'string');
+  return `${protocol}${ports} from ${sources.length > 0 ? sources.join(', ') : 'unspecified sources'}`;
 }
 
 interface FoundInstance {
@@ -184,6 +198,47 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
     );
   }
 
+  /**
+   * SECURITY-CHECKLIST 32: the instance's groups must admit nothing in. Reads every configured group
+   * before anything is created and refuses (PolicyError, exit 6) when one has an ingress rule. No
+   * group at all means the VPC's default group, which admits its own members: refused too.
+   */
+  async function requireNoIngress(region: string, signal?: AbortSignal): Promise<void> {
+    const groupIds = [...new Set(aws?.securityGroupIds ?? [])];
+    if (groupIds.length === 0) {
+      throw new PolicyError('aws.securityGroupIds is empty: the VPC default security group admits traffic from its own members', {
+        hint: 'create a security group with no inbound rules (docs/providers/aws.md) and set aws.securityGroupIds',
+      });
+    }
+    let groups: SecurityGroup[];
+    try {
+      const output = await clientFor(region).send(new sdk.DescribeSecurityGroupsCommand({ GroupIds: groupIds }), signal ? { abortSignal: signal } : {});
+      groups = output.SecurityGroups ?? [];
+    } catch (error) {
+      throw normaliseAwsError(error, `EC2 DescribeSecurityGroups in ${region}`, { securityGroupIds: groupIds });
+    }
+    const described = new Set(groups.map((group) => group.GroupId));
+    const missing = groupIds.filter((id) => !described.has(id));
+    if (missing.length > 0) {
+      // EC2 answers an unknown id with InvalidGroup.NotFound; an answer without it is no proof either.
+      throw new PolicyError(`EC2 DescribeSecurityGroups in ${region} did not describe ${missing.join(', ')}: cannot check for ingress rules`, {
+        details: { securityGroupIds: missing },
+      });
+    }
+    const open = groups
+      .filter((group) => (group.IpPermissions ?? []).length > 0)
+      .map((group) => ({ group: group.GroupId ?? '', name: group.GroupName, ingress: (group.IpPermissions ?? []).map(describeIngressRule) }));
+    if (open.length > 0) {
+      throw new PolicyError(
+        `security group ${open.map(({ group, ingress }) => `${group} has ingress rules (${ingress.join('; ')})`).join(', ')}: an Agentium instance must admit no inbound traffic`,
+        {
+          hint: 'remove every inbound rule from the group, or name a group without any in aws.securityGroupIds (docs/providers/aws.md)',
+          details: { securityGroups: open },
+        },
+      );
+    }
+  }
+
   return {
     name: 'aws',
 
@@ -196,6 +251,9 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
       const markets = config.session.spot ? (config.session.onDemandFallback ? [true, false] : [true]) : [false];
       const subnets: Array<string | undefined> = aws.subnetIds.length > 0 ? aws.subnetIds : [undefined];
       const refusals: Array<{ subnet: string; market: string; code: string }> = [];
+
+      progress(`checking that security group(s) ${aws.securityGroupIds.join(', ') || '(none)'} admit no inbound traffic`);
+      await requireNoIngress(region, signal);
 
       // Set when an instance may exist: RunInstances answered, or failed without a clear refusal.
       let mayHaveCreated = false;

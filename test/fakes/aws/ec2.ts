@@ -4,6 +4,13 @@
  * `requestId`; errors as `<Response><Errors><Error><Code>`). The real `@aws-sdk/client-ec2` talks
  * to it over HTTP on 127.0.0.1. The region of each call is read from the SigV4 credential scope,
  * so one fake serves several regions with separate instance sets.
+ *
+ * Security groups are seeded (`securityGroups` option or `seedSecurityGroup`); DescribeSecurityGroups
+ * answers with `securityGroupInfo/item` carrying `ipPermissions/item` (ingress) and
+ * `ipPermissionsEgress/item`, each rule with `ipProtocol`, `fromPort`/`toPort`, `groups`,
+ * `ipRanges/item/cidrIp`, `ipv6Ranges/item/cidrIpv6` and `prefixListIds/item/prefixListId` (EC2 API
+ * reference: SecurityGroup, IpPermission). An unknown group id, there or in RunInstances, is
+ * `InvalidGroup.NotFound`, as in EC2.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startFakeServer } from '../http.js';
@@ -39,6 +46,31 @@ export interface FakeInstance {
   params: Record<string, string>;
 }
 
+/** One security-group rule (EC2's IpPermission); `protocol: '-1'` is all traffic. */
+export interface FakeIpPermission {
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrs?: string[];
+  ipv6Cidrs?: string[];
+  /** Referenced security groups (a group that admits its own members names itself). */
+  groupIds?: string[];
+  prefixListIds?: string[];
+}
+
+export interface FakeSecurityGroup {
+  id: string;
+  region: string;
+  name: string;
+  vpcId: string;
+  /** Inbound rules (`ipPermissions`); Agentium wants none. */
+  ingress: FakeIpPermission[];
+  /** Outbound rules (`ipPermissionsEgress`); a new EC2 group allows all traffic out. */
+  egress: FakeIpPermission[];
+}
+
+export type SecurityGroupSeed = Pick<FakeSecurityGroup, 'id'> & Partial<Omit<FakeSecurityGroup, 'id'>>;
+
 /** One request as the fake received it: action, region (from the signature) and decoded form. */
 export interface Ec2Call {
   action: string;
@@ -72,6 +104,8 @@ export interface Ec2FakeOptions {
   shuttingDownMs?: number;
   /** DescribeInstances by id answers NotFound this many times after launch (eventual consistency). */
   notFoundDescribesAfterLaunch?: number;
+  /** Security groups that exist from the start (region default us-east-1, no ingress unless given). */
+  securityGroups?: SecurityGroupSeed[];
 }
 
 /** Parameters that are not part of the idempotent request itself. */
@@ -83,6 +117,9 @@ export interface Ec2Fake {
   /** Latency per call in milliseconds; may be changed at any time. */
   latencyMs: number;
   instances: Map<string, FakeInstance>;
+  securityGroups: Map<string, FakeSecurityGroup>;
+  /** Add (or replace) a security group; ingress and egress default to EC2's new-group rules. */
+  seedSecurityGroup(group: SecurityGroupSeed): FakeSecurityGroup;
   callsOf(action: string): Ec2Call[];
   inject(error: InjectedError): void;
   /** Put an instance straight into the fake (e.g. hundreds for destroy --all, or unmanaged ones). */
@@ -96,6 +133,20 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
   const instances = new Map<string, FakeInstance>();
   const injected: InjectedError[] = [];
   const describeMisses = new Map<string, number>();
+  const securityGroups = new Map<string, FakeSecurityGroup>();
+  const seedSecurityGroup = (group: SecurityGroupSeed): FakeSecurityGroup => {
+    const full: FakeSecurityGroup = {
+      region: 'us-east-1',
+      name: group.id,
+      vpcId: 'vpc-0fa1ca9559f1892ec',
+      ingress: [],
+      egress: [{ protocol: '-1', cidrs: ['0.0.0.0/0'] }],
+      ...group,
+    };
+    securityGroups.set(full.id, full);
+    return full;
+  };
+  for (const group of options.securityGroups ?? []) seedSecurityGroup(group);
   const pendingMs = options.pendingMs ?? 0;
   const shuttingDownMs = options.shuttingDownMs ?? 0;
 
@@ -156,6 +207,8 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
         return terminateInstances(params, region);
       case 'CreateTags':
         return createTags(params, region);
+      case 'DescribeSecurityGroups':
+        return describeSecurityGroups(params, region);
       default:
         return errorReply(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
     }
@@ -184,6 +237,9 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
       if (!zone) return errorReply(400, 'InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
       availabilityZone = zone;
     }
+    const groupIds = [...indexed(params, 'SecurityGroupId'), ...indexed(params, 'NetworkInterface.1.SecurityGroupId')];
+    const unknownGroup = groupIds.find((id) => securityGroups.get(id)?.region !== region);
+    if (unknownGroup !== undefined) return groupNotFound(unknownGroup);
     const tags = new Map<string, string>();
     for (const [key, value] of Object.entries(params)) {
       const tagKey = /^TagSpecification\.(\d+)\.Tag\.(\d+)\.Key$/.exec(key);
@@ -287,6 +343,27 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
     return xmlReply('CreateTagsResponse', '<return>true</return>');
   }
 
+  function describeSecurityGroups(params: Record<string, string>, region: string): FakeReply {
+    const ids = indexed(params, 'GroupId');
+    if (Object.keys(params).some((key) => /^(Filter|GroupName)\./.test(key) || key === 'MaxResults' || key === 'NextToken')) {
+      return errorReply(400, 'InvalidParameterValue', 'this fake answers DescribeSecurityGroups by GroupId only');
+    }
+    const malformed = ids.find((id) => !/^sg-[0-9a-f]{1,17}$/.test(id));
+    if (malformed !== undefined) return errorReply(400, 'InvalidGroupId.Malformed', `Invalid id: "${malformed}" (expecting "sg-...")`);
+    const missing = ids.find((id) => securityGroups.get(id)?.region !== region);
+    if (missing !== undefined) return groupNotFound(missing);
+    const selected = ids.length > 0 ? ids.map((id) => securityGroups.get(id) as FakeSecurityGroup) : [...securityGroups.values()].filter((group) => group.region === region);
+    const items = selected.map(
+      (group) =>
+        `<item><ownerId>123456789012</ownerId><groupId>${group.id}</groupId><groupName>${xml(group.name)}</groupName>` +
+        `<groupDescription>${xml(group.name)}</groupDescription><vpcId>${group.vpcId}</vpcId>` +
+        `<securityGroupArn>arn:aws:ec2:${region}:123456789012:security-group/${group.id}</securityGroupArn>` +
+        `<ipPermissions>${group.ingress.map(permissionXml).join('')}</ipPermissions>` +
+        `<ipPermissionsEgress>${group.egress.map(permissionXml).join('')}</ipPermissionsEgress><tagSet/></item>`,
+    );
+    return xmlReply('DescribeSecurityGroupsResponse', `<securityGroupInfo>${items.join('')}</securityGroupInfo>`);
+  }
+
   function reservationXml(instance: FakeInstance, forRun: boolean): string {
     const state = forRun ? 'pending' : stateOf(instance.id);
     const tags = [...instance.tags].map(([key, value]) => `<item><key>${xml(key)}</key><value>${xml(value)}</value></item>`).join('');
@@ -317,6 +394,8 @@ export async function startEc2Fake(options: Ec2FakeOptions = {}): Promise<Ec2Fak
       server.latencyMs = value;
     },
     instances,
+    securityGroups,
+    seedSecurityGroup,
     callsOf: (action) => calls.filter((call) => call.action === action),
     inject: (error) => {
       injected.push({ ...error });
@@ -347,6 +426,23 @@ export function indexed(params: Record<string, string>, prefix: string): string[
 function notFound(ids: string[]): FakeReply {
   const message = ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`;
   return errorReply(400, 'InvalidInstanceID.NotFound', message);
+}
+
+function groupNotFound(id: string): FakeReply {
+  return errorReply(400, 'InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+}
+
+function permissionXml(rule: FakeIpPermission): string {
+  const items = (values: string[] | undefined, element: (value: string) => string) => (values ?? []).map((value) => `<item>${element(value)}</item>`).join('');
+  return (
+    `<item><ipProtocol>${xml(rule.protocol)}</ipProtocol>` +
+    (rule.fromPort === undefined ? '' : `<fromPort>${rule.fromPort}</fromPort>`) +
+    (rule.toPort === undefined ? '' : `<toPort>${rule.toPort}</toPort>`) +
+    `<groups>${items(rule.groupIds, (id) => `<userId>123456789012</userId><groupId>${id}</groupId>`)}</groups>` +
+    `<ipRanges>${items(rule.cidrs, (cidr) => `<cidrIp>${cidr}</cidrIp>`)}</ipRanges>` +
+    `<ipv6Ranges>${items(rule.ipv6Cidrs, (cidr) => `<cidrIpv6>${cidr}</cidrIpv6>`)}</ipv6Ranges>` +
+    `<prefixListIds>${items(rule.prefixListIds, (id) => `<prefixListId>${id}</prefixListId>`)}</prefixListIds></item>`
+  );
 }
 
 function xml(text: string): string {

@@ -14,7 +14,7 @@ import type { ImdsFake } from '../../fakes/aws/imds.js';
 import { startSecretsManagerFake } from '../../fakes/aws/secrets-manager.js';
 import type { SecretsManagerFake } from '../../fakes/aws/secrets-manager.js';
 import { headerValue } from '../../fakes/aws/sigv4.js';
-import { awsTestConfig, fastWaiter, testCredentials, testSpec, testSubnets } from './fixtures.js';
+import { awsTestConfig, cleanSecurityGroup, fastWaiter, testCredentials, testSpec, testSubnets } from './fixtures.js';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
@@ -25,7 +25,7 @@ let secrets: SecretsManagerFake;
 let instanceId: string;
 
 beforeEach(async () => {
-  ec2 = await startEc2Fake({ subnets: testSubnets });
+  ec2 = await startEc2Fake({ subnets: testSubnets, securityGroups: [cleanSecurityGroup] });
   // The controller's own instance, launched by the real CLI provider.
   const config = awsTestConfig(ec2.url);
   const provider = await createAwsProvider(config, { credentials: testCredentials, waiter: fastWaiter });

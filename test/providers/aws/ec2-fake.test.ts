@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CreateTagsCommand,
   DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
   EC2Client,
   RunInstancesCommand,
   TerminateInstancesCommand,
@@ -71,6 +72,42 @@ describe('EC2 fake speaks the Query/XML protocol the real SDK expects', () => {
 
     const terminated = await client.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
     expect(terminated.TerminatingInstances?.[0]).toMatchObject({ InstanceId: id, PreviousState: { Name: 'running' } });
+  });
+
+  it('parses DescribeSecurityGroups: ingress and egress rules with every kind of source; an unknown group is InvalidGroup.NotFound', async () => {
+    fake.seedSecurityGroup({
+      id: 'sg-0a1',
+      name: 'open',
+      ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 443, cidrs: ['10.0.0.0/8'], ipv6Cidrs: ['::/0'], groupIds: ['sg-0a1'], prefixListIds: ['pl-0f1'] }],
+    });
+    fake.seedSecurityGroup({ id: 'sg-0b2', name: 'closed' });
+    const { SecurityGroups: groups } = await client.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0a1', 'sg-0b2'] }));
+    expect(groups?.map((group) => [group.GroupId, group.GroupName, group.VpcId])).toEqual([
+      ['sg-0a1', 'open', 'vpc-0fa1ca9559f1892ec'],
+      ['sg-0b2', 'closed', 'vpc-0fa1ca9559f1892ec'],
+    ]);
+    expect(groups?.[0]?.IpPermissions).toEqual([
+      {
+        IpProtocol: 'tcp',
+        FromPort: 22,
+        ToPort: 443,
+        IpRanges: [{ CidrIp: '10.0.0.0/8' }],
+        Ipv6Ranges: [{ CidrIpv6: '::/0' }],
+        UserIdGroupPairs: [{ UserId: '123456789012', GroupId: 'sg-0a1' }],
+        PrefixListIds: [{ PrefixListId: 'pl-0f1' }],
+      },
+    ]);
+    expect(groups?.[1]?.IpPermissions).toEqual([]);
+    expect(groups?.[1]?.IpPermissionsEgress).toEqual([
+      { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], UserIdGroupPairs: [], PrefixListIds: [] },
+    ]);
+    const missing = await client.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0dead'] })).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ name: 'InvalidGroup.NotFound', message: "The security group 'sg-0dead' does not exist" });
+    const launch = await client
+      .send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: 1, MaxCount: 1, SecurityGroupIds: ['sg-0dead'] }))
+      .catch((e: unknown) => e);
+    expect(launch).toMatchObject({ name: 'InvalidGroup.NotFound' });
+    expect(fake.instances.size).toBe(0);
   });
 
   it('returns errors the SDK reads as named service exceptions', async () => {

@@ -13,6 +13,9 @@ export const testCredentials = { accessKeyId: 'AKIDAGENTIUMTEST', secretAccessKe
 
 export const testSubnets = { 'subnet-0aaa': 'us-east-1a', 'subnet-0bbb': 'us-east-1b', 'subnet-0ccc': 'us-east-1c' };
 
+/** The group `awsTestConfig` names: no inbound rules, EC2's default all-out egress (SECURITY-CHECKLIST 32). */
+export const cleanSecurityGroup = { id: 'sg-0123abcd', name: 'agentium-no-ingress' };
+
 export function awsTestConfig(endpoint: string, overrides: Omit<Partial<AgentiumConfigInput>, 'aws'> & { aws?: Partial<NonNullable<AgentiumConfigInput['aws']>> } = {}): AgentiumConfig {
   const { aws, ...rest } = overrides;
   return parsedConfig({
@@ -20,7 +23,7 @@ export function awsTestConfig(endpoint: string, overrides: Omit<Partial<Agentium
     repo: 'acme/widgets',
     github: { appId: 12345, privateKeySecret: 'agentium/github-app-key' },
     ...rest,
-    aws: { region: 'us-east-1', subnetIds: Object.keys(testSubnets), securityGroupIds: ['sg-0123abcd'], endpoint, ...aws },
+    aws: { region: 'us-east-1', subnetIds: Object.keys(testSubnets), securityGroupIds: [cleanSecurityGroup.id], endpoint, ...aws },
   });
 }
 
@@ -35,7 +38,7 @@ export const fastWaiter = { minDelaySeconds: 0.02, maxDelaySeconds: 0.05, maxWai
 
 /** The shared provider contract's fixture: the real provider and SDK against a fresh EC2 fake. */
 export async function awsContractFixture(): Promise<ContractFixture> {
-  const fake = await startEc2Fake({ accessKeyId: testCredentials.accessKeyId, subnets: testSubnets, pendingMs: 20 });
+  const fake = await startEc2Fake({ accessKeyId: testCredentials.accessKeyId, subnets: testSubnets, securityGroups: [cleanSecurityGroup], pendingMs: 20 });
   const config = awsTestConfig(fake.url);
   const provider = await createAwsProvider(config, { credentials: testCredentials, waiter: fastWaiter });
   const zones = Object.values(testSubnets);

@@ -4,7 +4,7 @@
  * not on the object we meant to send.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuthError, CapacityError, ExitCode, NotFoundError } from '../../../src/errors.js';
+import { AuthError, CapacityError, ExitCode, NotFoundError, PolicyError } from '../../../src/errors.js';
 import { managedLabel, sessionLabel } from '../../../src/labels.js';
 import { loadProvider } from '../../../src/providers/index.js';
 import { createAwsProvider } from '../../../src/providers/aws/provider.js';
@@ -13,7 +13,7 @@ import { phaseTag } from '../../../src/labels.js';
 import type { AgentiumConfig } from '../../../src/config/schema.js';
 import { indexed, startEc2Fake } from '../../fakes/aws/ec2.js';
 import type { Ec2Call, Ec2Fake } from '../../fakes/aws/ec2.js';
-import { awsTestConfig, fastWaiter, testCredentials, testSpec, testSubnets } from './fixtures.js';
+import { awsTestConfig, cleanSecurityGroup, fastWaiter, testCredentials, testSpec, testSubnets } from './fixtures.js';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
@@ -21,7 +21,13 @@ const userData = '#cloud-config\nruncmd:\n  - echo agentium\n';
 let fake: Ec2Fake;
 
 beforeEach(async () => {
-  fake = await startEc2Fake({ accessKeyId: testCredentials.accessKeyId, subnets: testSubnets, pendingMs: 60, notFoundDescribesAfterLaunch: 1 });
+  fake = await startEc2Fake({
+    accessKeyId: testCredentials.accessKeyId,
+    subnets: testSubnets,
+    securityGroups: [cleanSecurityGroup],
+    pendingMs: 60,
+    notFoundDescribesAfterLaunch: 1,
+  });
 });
 afterEach(async () => {
   await fake.close();
@@ -170,6 +176,64 @@ describe('launch', () => {
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).exitCode).toBe(ExitCode.auth);
     expect(liveInstances()).toEqual([]);
+  });
+});
+
+describe('launch: security groups admit nothing in (SECURITY-CHECKLIST 32)', () => {
+  it('refuses a group with ingress rules (PolicyError, exit 6), naming the group and its rules, and creates nothing', async () => {
+    fake.seedSecurityGroup({
+      id: 'sg-0bad1',
+      ingress: [
+        { protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: ['0.0.0.0/0'], ipv6Cidrs: ['::/0'] },
+        { protocol: '-1', groupIds: ['sg-0bad1'] },
+      ],
+    });
+    const config = awsTestConfig(fake.url, { aws: { securityGroupIds: [cleanSecurityGroup.id, 'sg-0bad1'] } });
+    const error = await (await provider(config)).launch({ spec: testSpec(config), userData }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as PolicyError).exitCode).toBe(ExitCode.policy);
+    const message = (error as PolicyError).message;
+    expect(message).toContain('sg-0bad1 has ingress rules (tcp 22 from 0.0.0.0/0, ::/0; all traffic from sg-0bad1)');
+    expect(message).not.toContain(cleanSecurityGroup.id);
+    expect((error as PolicyError).details).toEqual({
+      securityGroups: [{ group: 'sg-0bad1', name: 'sg-0bad1', ingress: ['tcp 22 from 0.0.0.0/0, ::/0', 'all traffic from sg-0bad1'] }],
+    });
+    // Both groups were read, in one call, as the fake received it; then nothing was created.
+    expect(fake.callsOf('DescribeSecurityGroups').map((call) => indexed(call.params, 'GroupId'))).toEqual([[cleanSecurityGroup.id, 'sg-0bad1']]);
+    expect(runCalls()).toEqual([]);
+    expect(fake.instances.size).toBe(0);
+  });
+
+  it('launches when every named group has no ingress rules, reading them before RunInstances', async () => {
+    fake.seedSecurityGroup({ id: 'sg-0c1ea2', egress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrs: ['0.0.0.0/0'] }] });
+    const config = awsTestConfig(fake.url, { aws: { securityGroupIds: [cleanSecurityGroup.id, 'sg-0c1ea2'] } });
+    const launched = await (await provider(config)).launch({ spec: testSpec(config), userData });
+
+    expect(fake.stateOf(launched.instance)).toBe('running');
+    const actions = fake.calls.map((call) => call.action);
+    expect(actions.indexOf('DescribeSecurityGroups')).toBeGreaterThanOrEqual(0);
+    expect(actions.indexOf('DescribeSecurityGroups')).toBeLessThan(actions.indexOf('RunInstances'));
+    expect(indexed(lastRun().params, 'NetworkInterface.1.SecurityGroupId')).toEqual([cleanSecurityGroup.id, 'sg-0c1ea2']);
+  });
+
+  it('an unknown group is NotFoundError (exit 4) naming aws.securityGroupIds, and nothing is created', async () => {
+    const config = awsTestConfig(fake.url, { aws: { securityGroupIds: ['sg-0dead'] } });
+    const error = await (await provider(config)).launch({ spec: testSpec(config), userData }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as NotFoundError).exitCode).toBe(ExitCode.notFound);
+    expect((error as NotFoundError).message).toMatch(/InvalidGroup\.NotFound.*sg-0dead/);
+    expect((error as NotFoundError).hint).toMatch(/aws\.securityGroupIds/);
+    expect(runCalls()).toEqual([]);
+    expect(fake.instances.size).toBe(0);
+  });
+
+  it('refuses no group at all (the VPC default group admits its own members), without calling EC2', async () => {
+    const config = awsTestConfig(fake.url, { aws: { securityGroupIds: [] } });
+    const error = await (await provider(config)).launch({ spec: testSpec(config), userData }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as PolicyError).exitCode).toBe(ExitCode.policy);
+    expect(fake.calls).toEqual([]);
   });
 });
 
