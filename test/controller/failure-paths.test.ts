@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scenarioPrompt, scriptPrompt } from '../fakes/agent-image/build.js';
 import { dockerAvailable, inspectContainer } from './docker/harness.js';
-import { issueComments, pushes, revocations, runWorldSession, secretNeedles, sessionWorld, type SessionRun, type SessionWorld } from './session-harness.js';
+import { issueComments, mintedTokens, pushes, revocations, runWorldSession, secretNeedles, sessionWorld, type SessionRun, type SessionWorld } from './session-harness.js';
 
 const docker = await dockerAvailable();
 const worlds: SessionWorld[] = [];
@@ -28,7 +28,13 @@ async function expectCleanEnd(session: SessionWorld, run: SessionRun): Promise<v
   expect([...session.github.state.tokens.values()].every((token) => token.revoked)).toBe(true);
   expect(run.cloud.terminateCalls).toBe(1);
   expect(run.cloud.phases.at(-1)).toBe('finished');
+  await expectNoSecretOut(session, run);
+}
+
+/** No agent container left, and no token or App-key line in any log line or comment. */
+async function expectNoSecretOut(session: SessionWorld, run: SessionRun): Promise<void> {
   expect(await inspectContainer(`${session.spec.id}-agent`)).toBeUndefined();
+  expect(mintedTokens(session.github).length).toBeGreaterThan(0);
   const everything = [run.lines.join('\n'), ...issueComments(session)].join('\n');
   for (const needle of secretNeedles(session)) expect(everything.includes(needle)).toBe(false);
   expect(session.github.violations).toEqual([]);
@@ -134,6 +140,8 @@ describe.skipIf(!docker)('controller failure paths (real Docker, fake GitHub)', 
     expect([...session.github.state.tokens.values()].every((token) => token.revoked)).toBe(true);
     expect(run.result.final.terminate).toBe('ok');
     expect(run.cloud.terminateCalls).toBe(1);
+    expect(run.cloud.phases.at(-1)).toBe('finished');
+    await expectNoSecretOut(session, run);
   });
 
   it('a controller restarted after the push neither pushes twice nor opens a second PR', async () => {
