@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { userDataLimitBytes } from '../../cloud-init/render.js';
 import { UsageError } from '../../src/errors.js';
 import { managedLabel } from '../../src/labels.js';
@@ -167,8 +168,15 @@ describe('cloud-init user-data', () => {
     });
   }
 
-  it('powers off at the deadline on AWS only (GCP deletes via maxRunDuration)', () => {
+  it('powers off at the deadline and after the controller exits, on AWS only (GCP deletes via maxRunDuration)', () => {
     expect(awsPlan().plan.userData).toMatch(/- shutdown\n\s+- -P\n\s+- "\+120"/);
+    // …and again as soon as the controller exits: runcmd runs the controller, then `shutdown -P now`.
+    const runcmd = (userData: string) => (parse(userData) as { runcmd: string[][] }).runcmd;
+    const aws = runcmd(awsPlan().plan.userData);
+    expect(aws.at(-1)).toEqual(['shutdown', '-P', 'now']);
+    expect(aws.at(-2)?.slice(0, 2)).toEqual(['docker', 'run']);
+    expect(aws.at(-2)?.at(-1)).toBe('agentium-controller');
     expect(gcpPlan().plan.userData).not.toContain('shutdown');
+    expect(runcmd(gcpPlan().plan.userData).at(-1)?.at(-1)).toBe('agentium-controller');
   });
 });
