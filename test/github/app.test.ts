@@ -97,6 +97,16 @@ describe('App JWT (checklist 8)', () => {
     expect(exp - iat).toBeLessThanOrEqual(600);
   });
 
+  it('accepts the client id as iss, and the fake verifies it against that App', async () => {
+    const installation = await findRepoInstallation({ ...credentials, appId: app.clientId }, { owner: 'acme', repo: 'widgets' });
+    expect(installation.id).toBe(installationId);
+    const request = github.requests.findLast((r) => r.operationId === 'apps/get-repo-installation');
+    expect(request?.status).toBe(200);
+    expect(request?.auth.kind === 'app' && request.auth.claims.iss).toBe(app.clientId);
+    const unknown = await findRepoInstallation({ ...credentials, appId: 'Iv23liffffffffffffff' }, { owner: 'acme', repo: 'widgets' }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(AuthError);
+  });
+
   it('signed by another key is refused with an AuthError (exit 3)', async () => {
     const other = github.state.createApp();
     const forged = { ...credentials, privateKey: other.privateKey };

@@ -139,8 +139,12 @@ export async function startFakeGitHub(options: StartFakeGitHubOptions = {}): Pro
       throw new HttpError(401, 'A JSON web token could not be decoded');
     }
     if (header.alg !== 'RS256') throw new HttpError(401, "'alg' must be RS256");
-    const app = state.apps.get(Number(claims.iss));
-    if (!app || !/^[0-9]+$/.test(String(claims.iss))) throw new HttpError(401, "'Issuer' claim ('iss') must be an Integer");
+    // Like GitHub: the issuer is the App's numeric id or its client id.
+    const iss = String(claims.iss);
+    const app = /^[0-9]+$/.test(iss)
+      ? state.apps.get(Number(iss))
+      : [...state.apps.values()].find((candidate) => candidate.clientId === iss);
+    if (!app) throw new HttpError(401, "'Issuer' claim ('iss') must be an Integer or the App's client id");
     if (!verify('sha256', Buffer.from(`${h}.${p}`), app.publicKey, Buffer.from(s, 'base64url'))) {
       throw new HttpError(401, 'A JSON web token could not be decoded');
     }

@@ -22,6 +22,8 @@ export interface FakeUser {
 }
 export interface FakeApp {
   id: number;
+  /** GitHub also accepts the App's client id (`Iv…`) as the JWT issuer. */
+  clientId: string;
   slug: string;
   /** PEM (PKCS#8) of the private key, handed to the code under test. */
   privateKey: string;
@@ -192,6 +194,7 @@ export class FakeGitHubState {
     const slug = options.slug ?? `agentium-test-${id}`;
     const app: FakeApp = {
       id,
+      clientId: `Iv23li${id.toString(16).padStart(14, '0')}`,
       slug,
       privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       publicKey,

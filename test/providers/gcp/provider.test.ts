@@ -182,6 +182,21 @@ describe('launch', () => {
     expect(compute.calls('delete')).toEqual([]);
   });
 
+  it('cleans up when the launch is cancelled while waiting on the operation (Ctrl-C)', async () => {
+    const controller = new AbortController();
+    const slowPolls = { ...fastDeps, pollIntervalMs: 200 };
+    const error = await (await provider({}, slowPolls))
+      .launch(testPlan(gcpTestConfig(compute)), { signal: controller.signal, onProgress: (m) => m.startsWith('creating') && setTimeout(() => controller.abort(), 20) })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^creating agentium-42-\S+ in us-central1-a: .*aborted/);
+    // The insert was accepted, then the half-created instance was deleted, and no other zone was tried.
+    expect(insertZones()).toEqual(['us-central1-a']);
+    expect(compute.calls('delete')).toHaveLength(1);
+    expect(compute.instances()).toEqual([]);
+  });
+
   it('waits on the zone operation by its name until DONE', async () => {
     await (await provider()).launch(testPlan(gcpTestConfig(compute)));
     const waits = compute.calls('wait');
