@@ -135,9 +135,11 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
       message: 'the result does not extend the remote issue branch; a force push is never made',
     });
   }
+  // Reports name files, so a file name that carries a secret is shown masked.
+  const shown = (path: string) => maskFindings(path, input.scan(path));
   for (const file of input.files) {
     if (file.path.startsWith(workflowsDir)) {
-      violations.push({ rule: 'workflows', file: file.path, message: `changes under ${workflowsDir} are not allowed (${file.path})` });
+      violations.push({ rule: 'workflows', file: shown(file.path), message: `changes under ${workflowsDir} are not allowed (${shown(file.path)})` });
     }
   }
   if (input.files.length > input.limits.maxChangedFiles) {
@@ -153,7 +155,17 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
       message: `the diff is ${diffBytes} bytes; the limit is ${input.limits.maxDiffBytes} (policy.maxDiffBytes)`,
     });
   }
-  for (const [file, lines] of addedLinesByFile(input.patch)) {
+  // A file name is pushed too: an empty file named after a token adds no line, yet leaks it.
+  for (const file of input.files) {
+    if (file.status === 'D') continue;
+    const findings = input.scan(file.path);
+    for (const secretRule of new Set(findings.map((finding) => finding.rule))) {
+      const name = shown(file.path);
+      violations.push({ rule: 'secret', file: name, secretRule, message: `the file name ${name} contains what looks like a secret (rule ${secretRule})` });
+    }
+  }
+  for (const [path, lines] of addedLinesByFile(input.patch)) {
+    const file = shown(path);
     // Scan the added lines of a file as one text so multi-line secrets (PEM blocks) are seen whole.
     const text = lines.map((entry) => entry.text).join('\n');
     const starts: number[] = [];
@@ -180,4 +192,16 @@ export function evaluatePolicy(input: PolicyInput): PolicyVerdict {
     }
   }
   return { allowed: violations.length === 0, violations };
+}
+
+/** The text with each finding replaced by `[REDACTED:<rule>]`, so a report can name the file. */
+function maskFindings(text: string, findings: SecretFinding[]): string {
+  let masked = '';
+  let at = 0;
+  for (const finding of [...findings].sort((a, b) => a.start - b.start)) {
+    if (finding.start < at) continue;
+    masked += `${text.slice(at, finding.start)}[REDACTED:${finding.rule}]`;
+    at = finding.end;
+  }
+  return masked + text.slice(at);
 }

@@ -72,6 +72,20 @@ describe('policy gate', () => {
     expect(JSON.stringify(verdict)).not.toContain(fakeToken.slice(4, 20));
   });
 
+  it('finds a secret in a file name (an empty file adds no line) and names the file masked', () => {
+    const path = `notes/${fakeToken}.txt`;
+    const verdict = evaluatePolicy(input({ patch: '', files: parseNameStatus(`A\0${path}\0`) }));
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.violations).toHaveLength(1);
+    // (The long ghs_ form may hold dots, so the rule also takes the extension.)
+    expect(verdict.violations[0]).toMatchObject({ rule: 'secret', file: expect.stringMatching(/^notes\/\[REDACTED:github-token\]/), secretRule: 'github-token' });
+    expect(JSON.stringify(verdict)).not.toContain(fakeToken.slice(4, 20));
+    // The content rule names the file masked too; deleting such a file is allowed.
+    const withContent = evaluatePolicy(input({ patch: patchFor({ [path]: [`t=${fakeToken}`] }), files: parseNameStatus(`A\0${path}\0`) }));
+    expect(JSON.stringify(withContent)).not.toContain(fakeToken.slice(4, 20));
+    expect(evaluatePolicy(input({ patch: '', files: parseNameStatus(`D\0${path}\0`) })).allowed).toBe(true);
+  });
+
   it('does not scan removed lines (removing a secret is allowed)', () => {
     const patch = ['diff --git a/x b/x', '--- a/x', '+++ b/x', '@@ -1 +0,0 @@', `-token=${fakeToken}`].join('\n');
     expect(evaluatePolicy(input({ patch })).allowed).toBe(true);
