@@ -158,7 +158,11 @@ export async function runSession(deps: ControllerDeps): Promise<SessionResult> {
     // A restarted controller: what this session already pushed is not pushed again.
     const marker = await readMarker(deps.stateDir, spec.id);
     if (marker) {
-      log.info(`resuming: branch already pushed at ${marker.commit.slice(0, 12)} (${marker.phase}); nothing will be pushed again`);
+      log.info(
+        marker.phase === 'pushing'
+          ? `resuming: finishing the interrupted push of ${marker.commit.slice(0, 12)}; the agent does not run again`
+          : `resuming: branch already pushed at ${marker.commit.slice(0, 12)} (${marker.phase}); nothing will be pushed again`,
+      );
       await status('publish', { resumed: marker.phase });
       return { kind: 'success', pullRequest: await resumePublish({ ...publishContext, marker }) };
     }

@@ -10,13 +10,18 @@ import { join } from 'node:path';
 export interface PublishMarker {
   sessionId: string;
   issue: number;
-  /** `pushed`: the branch is on GitHub; `published`: the PR is open too. */
-  phase: 'pushed' | 'published';
+  /**
+   * `pushing`: written before the push, so a crash during or right after it is never followed by
+   * a second agent run and push; `pushed`: the branch is on GitHub; `published`: the PR is open too.
+   */
+  phase: 'pushing' | 'pushed' | 'published';
   commit: string;
   files: number;
   /** The PR's base branch and the issue title, so a resumed run needs nothing else. */
   baseBranch: string;
   issueTitle: string;
+  /** Where the branch goes (no credentials in it), so an interrupted push can be finished. */
+  remoteUrl: string;
   pullRequest?: { number: number; htmlUrl: string };
 }
 

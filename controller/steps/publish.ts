@@ -7,7 +7,11 @@
 import { openOrUpdatePullRequest, pushIssueBranch, type GitHubClient, type Issue } from '../../src/github/index.js';
 import type { SessionSpec } from '../../src/session/spec.js';
 import type { Candidate } from './changes.js';
+import { AgentiumError } from '../../src/errors.js';
+import { localGit } from './git.js';
 import { writeMarker, type PublishMarker } from './marker.js';
+import { issueRef } from './policy.js';
+import { controllerRepoDir } from './workspace.js';
 import type { Workspace } from './workspace.js';
 
 export interface PublishedPullRequest {
@@ -49,27 +53,48 @@ export async function publishCandidate(
   const { spec, workspace, candidate } = context;
   // Never push after the deadline fired: the final steps are already revoking the token.
   context.signal.throwIfAborted();
-  await pushIssueBranch({ workspace: workspace.git.gitDir, remoteUrl: workspace.remoteUrl, issueNumber: spec.issue, token: context.token });
   const marker: PublishMarker = {
     sessionId: spec.id,
     issue: spec.issue,
-    phase: 'pushed',
+    phase: 'pushing',
     commit: candidate.commit,
     files: candidate.files.length,
     baseBranch: workspace.defaultBranch,
     issueTitle: context.issue.title,
+    remoteUrl: workspace.remoteUrl,
   };
   await writeMarker(context.stateDir, marker);
-  return openPullRequest(context, marker);
+  return pushAndOpen(context, marker);
 }
 
-/** After a restart: the branch is already pushed; make sure the PR exists, push nothing. */
+/**
+ * After a restart: the agent does not run again. An interrupted push is finished with the very
+ * commit the policy gate passed (a no-op when it had landed); then the PR is made sure of.
+ */
 export async function resumePublish(context: PublishContext & { marker: PublishMarker }): Promise<PublishedPullRequest> {
   const { marker } = context;
   if (marker.phase === 'published' && marker.pullRequest) {
     return { ...marker.pullRequest, created: false, files: marker.files };
   }
+  if (marker.phase === 'pushing') return pushAndOpen(context, marker);
   return openPullRequest(context, marker);
+}
+
+async function pushAndOpen(context: PublishContext, marker: PublishMarker): Promise<PublishedPullRequest> {
+  const { spec } = context;
+  const controllerRepo = controllerRepoDir(context.stateDir);
+  // The controller's own repository holds the candidate; push only if it still is that commit.
+  const head = (await localGit(controllerRepo)(['rev-parse', '--verify', '--quiet', `${issueRef(spec.issue)}^{commit}`]).catch(() => '')).trim();
+  if (head !== marker.commit) {
+    throw new AgentiumError('failure', `the interrupted push of ${marker.commit.slice(0, 12)} cannot be finished: the controller's repository no longer holds it`, {
+      hint: `nothing more is pushed for this session; start a new one: agentium run --issue ${spec.issue}`,
+    });
+  }
+  context.signal.throwIfAborted();
+  await pushIssueBranch({ workspace: controllerRepo, remoteUrl: marker.remoteUrl, issueNumber: spec.issue, token: context.token });
+  const pushed: PublishMarker = { ...marker, phase: 'pushed' };
+  await writeMarker(context.stateDir, pushed);
+  return openPullRequest(context, pushed);
 }
 
 async function openPullRequest(context: PublishContext, marker: PublishMarker): Promise<PublishedPullRequest> {

@@ -35,10 +35,15 @@ export interface WorkspaceOptions {
   remoteUrl?: string;
 }
 
+/** The controller's own repository in the state dir: the candidate commit lives there. */
+export function controllerRepoDir(stateDir: string): string {
+  return join(stateDir, 'controller.git');
+}
+
 export async function prepareWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   const { spec, stateDir } = options;
   const dir = join(stateDir, 'workspace');
-  const gitDir = join(stateDir, 'controller.git');
+  const gitDir = controllerRepoDir(stateDir);
   // A restarted controller starts from a clean clone; what it already published is in the marker.
   await rm(dir, { recursive: true, force: true });
   await rm(gitDir, { recursive: true, force: true });

@@ -2,11 +2,16 @@
  * Every way a session can end badly still comments, revokes the token and terminates
  * (SECURITY-CHECKLIST 10, 14, 23, 33), and a restarted controller never pushes twice.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scenarioPrompt, scriptPrompt } from '../fakes/agent-image/build.js';
 import { dockerAvailable, inspectContainer } from './docker/harness.js';
-import { issueComments, mintedTokens, pushes, revocations, runWorldSession, secretNeedles, sessionWorld, type SessionRun, type SessionWorld } from './session-harness.js';
+import { markerFile, type PublishMarker } from '../../controller/steps/marker.js';
+import { issueComments, mintedTokens, pushes, repoName, revocations, runWorldSession, secretNeedles, sessionWorld, type SessionRun, type SessionWorld } from './session-harness.js';
 
 const docker = await dockerAvailable();
 const worlds: SessionWorld[] = [];
@@ -168,5 +173,47 @@ describe.skipIf(!docker)('controller failure paths (real Docker, fake GitHub)', 
     // One status comment, updated in place, now telling the final outcome.
     expect(issueComments(session)).toHaveLength(1);
     expect(issueComments(session)[0]).toMatch(/draft pull request #\d+/);
+  });
+
+  it('a controller that died between push and marker finishes that push once and never reruns the agent', async () => {
+    const session = await world(scenarioPrompt('edit-file', 'src/widget.txt', 'pushed before the crash'));
+    const first = await runWorldSession(session);
+    expect(first.result.outcome.kind).toBe('success');
+    expect(pushes(session.github)).toBe(1);
+    // Rebuild what a SIGKILL right after `git push` leaves: the marker written before the push
+    // still says `pushing`, and no PR was opened yet.
+    const markerPath = join(session.stateDir, markerFile);
+    const marker = JSON.parse(await readFile(markerPath, 'utf8')) as PublishMarker;
+    const asCrashed = async () => {
+      const { pullRequest: _opened, ...pushing } = marker;
+      await writeFile(markerPath, JSON.stringify({ ...pushing, phase: 'pushing' }));
+      session.github.state.pulls.splice(0);
+    };
+    const remoteHead = async () => {
+      const { stdout } = await promisify(execFile)('git', ['--git-dir', session.github.state.mustRepo(repoName).gitDir, 'rev-parse', '--verify', '--quiet', `refs/heads/agentium/issue-${session.issue}`]).catch(() => ({ stdout: '' }));
+      return stdout.trim();
+    };
+    const agentRan = (run: SessionRun) => run.lines.some((line) => line.includes('agent finished'));
+
+    // The push had landed: finishing it sends nothing, the agent does not run, one PR opens.
+    await asCrashed();
+    const landed = await runWorldSession(session);
+    expect(landed.result.outcome.kind).toBe('success');
+    expect(landed.lines.join('\n')).toMatch(/finishing the interrupted push/);
+    expect(agentRan(landed)).toBe(false);
+    expect(pushes(session.github)).toBe(1);
+    expect(session.github.state.pulls).toHaveLength(1);
+    await expectCleanEnd(session, landed);
+
+    // The push had not landed: the very commit the gate passed is pushed, once.
+    await asCrashed();
+    await promisify(execFile)('git', ['--git-dir', session.github.state.mustRepo(repoName).gitDir, 'update-ref', '-d', `refs/heads/agentium/issue-${session.issue}`]);
+    const unpushed = await runWorldSession(session);
+    expect(unpushed.result.outcome.kind).toBe('success');
+    expect(agentRan(unpushed)).toBe(false);
+    expect(pushes(session.github)).toBe(2);
+    expect(await remoteHead()).toBe(marker.commit);
+    expect(session.github.state.pulls).toHaveLength(1);
+    expect(JSON.parse(await readFile(markerPath, 'utf8'))).toMatchObject({ phase: 'published', commit: marker.commit });
   });
 });
