@@ -47,8 +47,10 @@ export async function runLocalSession(plan: SessionPlan, options: LocalSessionOp
   });
   const { Redactor } = await import('../src/redactor/index.js');
   const stop = new AbortController();
+  // Ctrl-C and a plain `kill` both stop the agent and still run the final steps.
   const onSignal = () => stop.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   write(`agentium: local session ${spec.id} for ${spec.repo.fullName}#${spec.issue}; state in ${stateDir}`);
   try {
     const result = await runSession({
@@ -77,5 +79,6 @@ export async function runLocalSession(plan: SessionPlan, options: LocalSessionOp
     return result;
   } finally {
     process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 }
