@@ -24,6 +24,8 @@ export const OPERATIONS = [
   ['get', '/repos/{owner}/{repo}/pulls'],
   ['post', '/repos/{owner}/{repo}/pulls'],
   ['patch', '/repos/{owner}/{repo}/pulls/{pull_number}'],
+  // Token mode: the login we post as, so our status comment is found again (src/github/issues.ts).
+  ['get', '/user'],
 ];
 
 const source = process.argv[2] ?? '/tmp/openapi/node_modules/@octokit/openapi/generated/api.github.com.json';

@@ -21,6 +21,7 @@ describe('the committed OpenAPI extract', () => {
       'pulls/create',
       'pulls/list',
       'pulls/update',
+      'users/get-authenticated',
     ]);
     expect(fixture.info['x-extracted-by']).toBe('scripts/extract-github-openapi.js');
   });

@@ -41,6 +41,26 @@ export function userObject(urls: Urls, user: FakeUser) {
   };
 }
 
+/** `GET /user` as GitHub shows it to someone else's token: the public profile (`public-user`). */
+export function authenticatedUserObject(urls: Urls, user: FakeUser, createdAt: number) {
+  return {
+    ...userObject(urls, user),
+    name: null,
+    company: null,
+    blog: '',
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: iso(createdAt),
+    updated_at: iso(createdAt),
+  };
+}
+
 export function repositoryObject(urls: Urls, repo: FakeRepo) {
   const full = `${repo.owner.login}/${repo.name}`;
   const api = `${urls.api}/repos/${full}`;

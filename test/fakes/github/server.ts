@@ -17,6 +17,7 @@
  *   expect(github.violations).toEqual([]);             // OpenAPI problems, if any
  *   github.requests                                    // every request, for assertions
  *   github.failNext({ path: /access_tokens$/, status: 502, times: 2 }) // inject faults
+ *   github.failNext({ method: 'POST', path: /pulls$/, status: 502, afterHandling: true }) // made, answer lost
  *   await github.close();
  */
 import { verify } from 'node:crypto';
@@ -27,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveGitHttp } from './git-http.js';
 import {
+  authenticatedUserObject,
   commentObject,
   installationObject,
   issueObject,
@@ -67,6 +69,11 @@ export interface Fault {
   body?: unknown;
   /** How many matching requests fail (default 1). */
   times?: number;
+  /**
+   * Carry the request out first, then answer with the fault instead of the real response: GitHub
+   * made the object but the answer was lost (a 502 from a proxy after the write).
+   */
+  afterHandling?: boolean;
 }
 
 export interface FakeGitHub {
@@ -296,6 +303,17 @@ export async function startFakeGitHub(options: StartFakeGitHubOptions = {}): Pro
       return { status: 204 };
     },
 
+    'users/get-authenticated': (ctx) => {
+      if (ctx.auth.kind === 'none') throw new HttpError(401, 'Requires authentication');
+      // Like GitHub: an App (JWT or installation token) is not a user and cannot read /user.
+      if (ctx.auth.kind === 'app') throw new HttpError(403, 'Resource not accessible by integration');
+      const token = state.tokens.get(ctx.auth.token);
+      const problem = state.tokenProblem(token);
+      if (problem || !token) throw new HttpError(401, problem ?? 'Bad credentials');
+      if (token.kind === 'installation') throw new HttpError(403, 'Resource not accessible by integration');
+      return { status: 200, body: authenticatedUserObject(urls, token.actor, state.now()) };
+    },
+
     'issues/get': (ctx) => {
       const repo = repoOf(ctx);
       const number = Number(ctx.op.params.issue_number);
@@ -488,13 +506,7 @@ export async function startFakeGitHub(options: StartFakeGitHubOptions = {}): Pro
     }
     record.body = body;
 
-    const fault = faults.find((f) => (!f.method || f.method === method) && (typeof f.path === 'string' ? f.path === path : f.path.test(path)));
-    if (fault) {
-      fault.times = (fault.times ?? 1) - 1;
-      if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
-      return send(res, record, { status: fault.status, headers: fault.headers, body: fault.body ?? { message: 'Server Error', documentation_url: DOCS } });
-    }
-
+    // Validate before any fault: a request hit by an injected fault must still be a valid one.
     const requestProblems = spec.validateRequest(op, url.searchParams, body);
     if (requestProblems.length > 0) {
       violations.push(...requestProblems.map((p) => `${op.operationId} request: ${p}`));
@@ -504,6 +516,14 @@ export async function startFakeGitHub(options: StartFakeGitHubOptions = {}): Pro
       });
     }
 
+    const fault = faults.find((f) => (!f.method || f.method === method) && (typeof f.path === 'string' ? f.path === path : f.path.test(path)));
+    if (fault) {
+      fault.times = (fault.times ?? 1) - 1;
+      if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
+    }
+    const faultReply = fault && { status: fault.status, headers: fault.headers, body: fault.body ?? { message: 'Server Error', documentation_url: DOCS } };
+    if (faultReply && !fault.afterHandling) return sendValidated(res, record, op, faultReply);
+
     let reply: Reply;
     try {
       const ctx: Context = { op, query: url.searchParams, body: (body ?? {}) as Record<string, unknown>, auth: record.auth, urls };
@@ -512,6 +532,20 @@ export async function startFakeGitHub(options: StartFakeGitHubOptions = {}): Pro
       if (!(error instanceof HttpError)) throw error;
       reply = { status: error.status, headers: error.headers, body: { message: error.message, documentation_url: DOCS, ...error.extra } };
     }
+    if (faultReply) {
+      // The real response is still checked, though the client never sees it.
+      violations.push(...spec.validateResponse(op, reply.status, reply.body).map((p) => `${op.operationId} response: ${p}`));
+      return sendValidated(res, record, op, faultReply);
+    }
+    sendValidated(res, record, op, reply);
+  }
+
+  /**
+   * Send a reply checked against the operation's documented responses. Fault replies are checked
+   * too: they stand for what GitHub (or a proxy in front of it) would send, so an injected error
+   * must have GitHub's error shape, and a 200 must be a documented body.
+   */
+  function sendValidated(res: ServerResponse, record: RecordedRequest, op: Operation, reply: Reply) {
     const responseProblems = spec.validateResponse(op, reply.status, reply.body);
     if (responseProblems.length > 0) {
       violations.push(...responseProblems.map((p) => `${op.operationId} response: ${p}`));
