@@ -91,6 +91,8 @@ export async function mintInstallationToken(
     `/app/installations/${installationId}/access_tokens`,
     {
       body,
+      // Safe to retry after a 5xx: a token minted by a lost attempt reached nobody and expires within the hour.
+      idempotent: true,
       action: `mint an installation token for ${repoName}`,
       notFoundHint: `installation ${installationId} does not exist for this App, or the App is not installed on ${repoName}`,
     },

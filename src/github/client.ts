@@ -1,10 +1,11 @@
 /**
  * The one HTTP client for GitHub's REST API, used by every call in src/github/. Plain `fetch`
  * (no Octokit) keeps the import cost near zero; what Octokit would add we need anyway in our own
- * shape: bounded retries with backoff on 5xx and rate limits, and GitHub errors mapped onto the
- * error family (401/403 → AuthError, exit 3; 404/410 → NotFoundError, exit 4) with a next step.
+ * shape: bounded retries (5xx only for requests safe to repeat; rate limits waited out as GitHub
+ * asks) and GitHub errors mapped onto the error family (401/403 → AuthError, exit 3; 404/410 →
+ * NotFoundError, exit 4; an exhausted rate limit → CapacityError, exit 5) with a next step.
  */
-import { AgentiumError, AuthError, NotFoundError } from '../errors.js';
+import { AgentiumError, AuthError, CapacityError, NotFoundError } from '../errors.js';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
@@ -29,6 +30,11 @@ export interface RequestOptions {
   notFoundHint?: string;
   /** What the call was for, used in error messages ("fetch issue #12 of acme/widgets"). */
   action?: string;
+  /**
+   * Safe to send twice, so retried after a 5xx or a lost connection. Default: true for every method
+   * but POST. A POST that GitHub carried out before answering 502 would make a second object.
+   */
+  idempotent?: boolean;
 }
 
 export interface GitHubResponse<T> {
@@ -42,21 +48,38 @@ export interface GitHubClient {
   request<T>(method: string, path: string, options?: RequestOptions): Promise<GitHubResponse<T>>;
   /** Every page of a list endpoint, following `Link: rel="next"` (bounded). */
   paginate<T>(path: string, options?: RequestOptions): Promise<T[]>;
+  /**
+   * Run `operation`, one that looks for its object before creating it, again (with backoff, same
+   * attempt bound) when it failed in a way that leaves open whether GitHub did the create: the next
+   * run finds what the last one made instead of making a second.
+   */
+  rerunOnAmbiguousFailure<T>(operation: () => Promise<T>): Promise<T>;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const MAX_PAGES = 50;
 const MAX_BACKOFF_MS = 60_000;
+/** Longest rate-limit wait we sit out; a later reset fails the call (exit 5) instead of stalling a session. */
+export const MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000;
 
-/** Backoff before attempt `attempt + 1`: Retry-After / rate-limit reset when GitHub names one, else exponential. */
-export function retryDelayMs(attempt: number, headers: Headers, nowMs: number = Date.now()): number {
+/** Backoff before attempt `attempt + 1` after a 5xx or a lost connection: 1, 2, 4 s … */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(1000 * 2 ** attempt, MAX_BACKOFF_MS);
+}
+
+/**
+ * Wait before retrying a rate-limited request, as GitHub's REST docs ask: `retry-after` seconds if
+ * sent; else, with `x-ratelimit-remaining: 0`, until `x-ratelimit-reset`; else at least one
+ * minute, growing exponentially. Never shorter than asked: retrying early can get an App banned.
+ */
+export function rateLimitDelayMs(attempt: number, headers: Headers, nowMs: number = Date.now()): number {
   const retryAfter = Number(headers.get('retry-after'));
-  if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(retryAfter * 1000, MAX_BACKOFF_MS);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
   const reset = Number(headers.get('x-ratelimit-reset'));
   if (headers.get('x-ratelimit-remaining') === '0' && Number.isFinite(reset) && reset > 0) {
-    return Math.min(Math.max(reset * 1000 - nowMs, 1000), MAX_BACKOFF_MS);
+    return Math.max(reset * 1000 - nowMs, 1000);
   }
-  return Math.min(1000 * 2 ** attempt, MAX_BACKOFF_MS);
+  return 60_000 * 2 ** attempt;
 }
 
 function isRateLimited(status: number, headers: Headers, message: string): boolean {
@@ -65,16 +88,46 @@ function isRateLimited(status: number, headers: Headers, message: string): boole
   return headers.get('x-ratelimit-remaining') === '0' || /rate limit/i.test(message);
 }
 
+/**
+ * A create (non-idempotent request) that failed with a 5xx or no answer: GitHub may have made the
+ * object anyway, so it must be looked for before the create is sent again.
+ */
+export function isAmbiguousFailure(error: unknown): boolean {
+  return error instanceof AgentiumError && error.details?.mayHaveTakenEffect === true;
+}
+
+/** GitHub's message, with the `errors[].message` of a 422 ("A pull request already exists for …"), which says what was wrong. */
 function messageOf(data: unknown): string {
-  if (data && typeof data === 'object' && 'message' in data && typeof data.message === 'string') return data.message;
-  return typeof data === 'string' ? data.slice(0, 300) : '';
+  if (!data || typeof data !== 'object') return typeof data === 'string' ? data.slice(0, 300) : '';
+  const message = 'message' in data && typeof data.message === 'string' ? data.message : '';
+  const errors = 'errors' in data && Array.isArray(data.errors) ? (data.errors as unknown[]) : [];
+  const reasons = errors.flatMap((e) => (e && typeof e === 'object' && 'message' in e && typeof e.message === 'string' ? [e.message] : []));
+  return [message, ...reasons].filter(Boolean).join(': ').slice(0, 500);
 }
 
 /** Turn a final (non-retried) GitHub error response into the error family, with a next step. */
-export function githubError(status: number, headers: Headers, data: unknown, action: string, notFoundHint?: string): AgentiumError {
+export function githubError(
+  status: number,
+  headers: Headers,
+  data: unknown,
+  action: string,
+  notFoundHint?: string,
+  extraDetails: Record<string, unknown> = {},
+): AgentiumError {
   const githubMessage = messageOf(data);
   const said = githubMessage ? `: ${githubMessage}` : '';
-  const details = { status, ...(headers.get('x-github-request-id') ? { requestId: headers.get('x-github-request-id') } : {}) };
+  const details = { status, ...(headers.get('x-github-request-id') ? { requestId: headers.get('x-github-request-id') } : {}), ...extraDetails };
+  // Before the 403 branch: a rate-limited 403 is not a missing permission, and waiting helps.
+  if (isRateLimited(status, headers, githubMessage)) {
+    const reset = Number(headers.get('x-ratelimit-reset'));
+    const resetAt = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : undefined;
+    return new CapacityError(`GitHub's rate limit stopped the attempt to ${action} (${status})${said}`, {
+      hint: resetAt
+        ? `the limit resets at ${resetAt}; run again after that, or spread sessions out`
+        : 'wait a few minutes and run again; GitHub also limits bursts of writes (secondary rate limit)',
+      details: { ...details, rateLimited: true, ...(resetAt ? { resetAt } : {}) },
+    });
+  }
   if (status === 401) {
     return new AuthError(`GitHub rejected the credentials (401) while trying to ${action}${said}`, {
       hint: 'check github.appId and the App private key (or GITHUB_TOKEN); an installation token may have expired or been revoked',
@@ -118,6 +171,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   async function requestUrl<T>(method: string, url: string, request: RequestOptions): Promise<GitHubResponse<T>> {
     const action = request.action ?? `${method} ${new URL(url).pathname}`;
+    const idempotent = request.idempotent ?? method !== 'POST';
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = {
         accept: 'application/vnd.github+json',
@@ -134,12 +188,13 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
           ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
         });
       } catch (error) {
-        if (attempt + 1 < maxAttempts) {
-          await sleep(retryDelayMs(attempt, new Headers()));
+        if (idempotent && attempt + 1 < maxAttempts) {
+          await sleep(retryDelayMs(attempt));
           continue;
         }
         throw new AgentiumError('failure', `could not reach GitHub at ${apiUrl} to ${action}`, {
           hint: 'check github.apiUrl and the network',
+          ...(idempotent ? {} : { details: { mayHaveTakenEffect: true } }),
           cause: error,
         });
       }
@@ -153,12 +208,21 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         }
       }
       if (response.ok) return { status: response.status, headers: response.headers, data: (text ? data : undefined) as T };
-      const retryable = response.status >= 500 || isRateLimited(response.status, response.headers, messageOf(data));
-      if (retryable && attempt + 1 < maxAttempts) {
-        await sleep(retryDelayMs(attempt, response.headers));
-        continue;
+      if (attempt + 1 < maxAttempts) {
+        // A rate-limited request was refused before GitHub did anything: safe to repeat, whatever the method.
+        if (isRateLimited(response.status, response.headers, messageOf(data))) {
+          const wait = rateLimitDelayMs(attempt, response.headers);
+          if (wait <= MAX_RATE_LIMIT_WAIT_MS) {
+            await sleep(wait);
+            continue;
+          }
+        } else if (response.status >= 500 && idempotent) {
+          await sleep(retryDelayMs(attempt));
+          continue;
+        }
       }
-      throw githubError(response.status, response.headers, data, action, request.notFoundHint);
+      const mayHaveTakenEffect = !idempotent && response.status >= 500;
+      throw githubError(response.status, response.headers, data, action, request.notFoundHint, mayHaveTakenEffect ? { mayHaveTakenEffect } : {});
     }
   }
 
@@ -184,6 +248,16 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         url = next && new URL(next).origin === new URL(apiUrl).origin ? next : undefined;
       }
       return items;
+    },
+    async rerunOnAmbiguousFailure<T>(operation: () => Promise<T>): Promise<T> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await operation();
+        } catch (error) {
+          if (!isAmbiguousFailure(error) || attempt + 1 >= maxAttempts) throw error;
+          await sleep(retryDelayMs(attempt));
+        }
+      }
     },
   };
 }

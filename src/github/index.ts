@@ -17,7 +17,7 @@ export {
   withInstallationToken,
 } from './app.js';
 export type { AppCredentials, InstallationToken, InstallationTokenRequest, RepoInstallation, RepoRef } from './app.js';
-export { fetchIssue, upsertStatusComment, STATUS_COMMENT_MARKER } from './issues.js';
+export { fetchIssue, upsertStatusComment, authenticatedLogin, STATUS_COMMENT_MARKER } from './issues.js';
 export type { Issue, IssueComment } from './issues.js';
 export { issueBranch, findIssuePullRequest, openOrUpdatePullRequest, pullRequestBody } from './pulls.js';
 export type { PullRequestRef } from './pulls.js';

@@ -3,7 +3,7 @@
  * Issue text is untrusted (anyone who can comment can write it): it is returned as data for the
  * agent's prompt file and must never be interpolated into a shell command.
  */
-import { PolicyError, UsageError } from '../errors.js';
+import { AuthError, PolicyError, UsageError } from '../errors.js';
 import type { RepoRef } from './app.js';
 import type { GitHubClient } from './client.js';
 
@@ -95,35 +95,60 @@ export interface StatusCommentOptions {
   /** Markdown to post; passed through `redact` before it leaves the machine. */
   body: string;
   redact: (text: string) => string;
-  /** The App's bot login (e.g. `agentium[bot]`); when unknown, any Bot-type author is accepted. */
+  /**
+   * The login our comments are written by: `<slug>[bot]` for an App. When undefined (token mode),
+   * it is asked of GitHub with `GET /user`.
+   */
   botLogin?: string;
 }
 
+/** The login of the account a token acts as (`GET /user`); undefined for an App installation token, which has none. */
+export async function authenticatedLogin(client: GitHubClient): Promise<string | undefined> {
+  try {
+    const { data } = await client.request<RawUser>('GET', '/user', { action: 'find out which account the token writes as' });
+    return data.login;
+  } catch (error) {
+    // GitHub answers 403 "Resource not accessible by integration" to installation tokens (e.g. Actions' GITHUB_TOKEN).
+    if (error instanceof AuthError && error.details?.status === 403) return undefined;
+    throw error;
+  }
+}
+
+const sameLogin = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+
 /**
  * Create Agentium's one status comment on the issue, or update it if it exists. Only a comment
- * written by the bot counts: anyone can paste the marker into their own comment.
+ * written by the identity we post as counts: anyone can paste the marker into their own comment,
+ * and GitHub refuses (403) an edit of someone else's. Safe to repeat after a lost answer: a rerun
+ * finds the comment the failed attempt made instead of posting a second.
  */
 export async function upsertStatusComment(options: StatusCommentOptions): Promise<{ id: number; created: boolean; htmlUrl: string }> {
   const { client, repo, issueNumber } = options;
   const body = `${STATUS_COMMENT_MARKER}\n${options.redact(options.body)}`;
-  const comments = await client.paginate<RawComment>(`${repoPath(repo)}/issues/${issueNumber}/comments`, {
-    action: `list the comments of issue #${issueNumber}`,
-  });
-  const ours = comments.find(
-    (comment) =>
-      (comment.body ?? '').startsWith(STATUS_COMMENT_MARKER) &&
-      (options.botLogin ? comment.user?.login === options.botLogin : comment.user?.type === 'Bot'),
-  );
-  if (ours) {
-    const { data } = await client.request<RawComment>('PATCH', `${repoPath(repo)}/issues/comments/${ours.id}`, {
-      body: { body },
-      action: `update the status comment on issue #${issueNumber}`,
+  // Unknown only for an installation token without a configured slug: then no comment can be proven ours, post a new one.
+  const login = options.botLogin ?? (await authenticatedLogin(client));
+  let posted = false;
+  return client.rerunOnAmbiguousFailure(async () => {
+    const comments = await client.paginate<RawComment>(`${repoPath(repo)}/issues/${issueNumber}/comments`, {
+      action: `list the comments of issue #${issueNumber}`,
     });
-    return { id: data.id, created: false, htmlUrl: data.html_url };
-  }
-  const { data } = await client.request<RawComment>('POST', `${repoPath(repo)}/issues/${issueNumber}/comments`, {
-    body: { body },
-    action: `comment on issue #${issueNumber}`,
+    const ours =
+      login === undefined
+        ? undefined
+        : comments.find((comment) => (comment.body ?? '').startsWith(STATUS_COMMENT_MARKER) && sameLogin(comment.user?.login, login));
+    if (ours) {
+      const { data } = await client.request<RawComment>('PATCH', `${repoPath(repo)}/issues/comments/${ours.id}`, {
+        body: { body },
+        action: `update the status comment on issue #${issueNumber}`,
+      });
+      // Found after our own lost create: this run made it.
+      return { id: data.id, created: posted, htmlUrl: data.html_url };
+    }
+    posted = true;
+    const { data } = await client.request<RawComment>('POST', `${repoPath(repo)}/issues/${issueNumber}/comments`, {
+      body: { body },
+      action: `comment on issue #${issueNumber}`,
+    });
+    return { id: data.id, created: true, htmlUrl: data.html_url };
   });
-  return { id: data.id, created: true, htmlUrl: data.html_url };
 }

@@ -2,6 +2,7 @@
  * The session's pull request: at most one open PR per issue, from `agentium/issue-<N>`. A second
  * run updates it instead of opening a duplicate.
  */
+import { AgentiumError } from '../errors.js';
 import type { RepoRef } from './app.js';
 import type { GitHubClient } from './client.js';
 
@@ -52,22 +53,45 @@ export interface PullRequestOptions {
   redact: (text: string) => string;
 }
 
-/** Open a draft PR for the issue branch, or update the open one (dedupe across runs). */
+/** GitHub's 422 when an open PR from the head branch exists (one our list did not show yet, or a concurrent run's). */
+function isAlreadyExists(error: unknown): boolean {
+  if (!(error instanceof AgentiumError) || error.details?.status !== 422) return false;
+  return /already exists/i.test(error.message);
+}
+
+/**
+ * Open a draft PR for the issue branch, or update the open one (dedupe across runs). Safe to
+ * repeat: after a lost answer to the create the rerun finds the PR and updates it, and a 422
+ * "A pull request already exists" is answered the same way.
+ */
 export async function openOrUpdatePullRequest(options: PullRequestOptions): Promise<PullRequestRef & { created: boolean }> {
   const { client, repo, issueNumber } = options;
   const title = options.redact(options.title);
   const body = pullRequestBody(issueNumber, options.body, options.redact);
-  const existing = await findIssuePullRequest(client, repo, issueNumber);
-  if (existing) {
+  const update = async (existing: PullRequestRef, created: boolean) => {
     const { data } = await client.request<RawPull>('PATCH', `${repoPath(repo)}/pulls/${existing.number}`, {
       body: { title, body },
       action: `update pull request #${existing.number}`,
     });
-    return { number: data.number, htmlUrl: data.html_url, draft: data.draft ?? false, created: false };
-  }
-  const { data } = await client.request<RawPull>('POST', `${repoPath(repo)}/pulls`, {
-    body: { title, body, head: issueBranch(issueNumber), base: options.base, draft: true },
-    action: `open a pull request for issue #${issueNumber}`,
+    return { number: data.number, htmlUrl: data.html_url, draft: data.draft ?? false, created };
+  };
+  let posted = false;
+  return client.rerunOnAmbiguousFailure(async () => {
+    const existing = await findIssuePullRequest(client, repo, issueNumber);
+    // Found after our own lost create: this run opened it.
+    if (existing) return update(existing, posted);
+    posted = true;
+    try {
+      const { data } = await client.request<RawPull>('POST', `${repoPath(repo)}/pulls`, {
+        body: { title, body, head: issueBranch(issueNumber), base: options.base, draft: true },
+        action: `open a pull request for issue #${issueNumber}`,
+      });
+      return { number: data.number, htmlUrl: data.html_url, draft: data.draft ?? true, created: true };
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+      const found = await findIssuePullRequest(client, repo, issueNumber);
+      if (!found) throw error;
+      return update(found, false);
+    }
   });
-  return { number: data.number, htmlUrl: data.html_url, draft: data.draft ?? true, created: true };
 }

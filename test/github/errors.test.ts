@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubClient, fetchIssue, mintInstallationToken, upsertStatusComment, type AppCredentials } from '../../src/github/index.js';
 import type { AgentiumError } from '../../src/errors.js';
-import { AuthError, NotFoundError } from '../../src/errors.js';
+import { AuthError, CapacityError, NotFoundError } from '../../src/errors.js';
 import { startFakeGitHub, type FakeApp, type FakeGitHub } from '../fakes/github/index.js';
 
 let github: FakeGitHub;
@@ -133,6 +133,72 @@ describe('retries', () => {
     expect(sleeps[0]).toBeLessThanOrEqual(30_000);
   });
 
+  it('does not resend a create (POST) after a 5xx: GitHub may have made it already', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 't' });
+    const { token } = await mintInstallationToken(credentials, installationId, 'widgets');
+    sleeps.length = 0;
+    github.failNext({ method: 'POST', path: `/repos/acme/widgets/issues/${issue.number}/comments`, status: 502 });
+    const error = await failure(tokenClient(token).request('POST', `/repos/acme/widgets/issues/${issue.number}/comments`, { body: { body: 'once' } }));
+    expect(error?.message).toMatch(/GitHub answered 502/);
+    expect(error?.details).toMatchObject({ status: 502, mayHaveTakenEffect: true });
+    expect(github.requests.filter((r) => r.operationId === 'issues/create-comment' && r.url.includes(`/${issue.number}/`))).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('resends a rate-limited create: GitHub refused it before doing anything', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 't' });
+    const { token } = await mintInstallationToken(credentials, installationId, 'widgets');
+    github.failNext({ method: 'POST', path: `/repos/acme/widgets/issues/${issue.number}/comments`, status: 429, headers: { 'retry-after': '2' } });
+    await tokenClient(token).request('POST', `/repos/acme/widgets/issues/${issue.number}/comments`, { body: { body: 'once' } });
+    expect(sleeps).toEqual([2000]);
+    expect(github.state.comments.filter((c) => c.issueNumber === issue.number && c.body === 'once')).toHaveLength(1);
+  });
+
+  const secondaryLimit = {
+    message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+    documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api',
+  };
+
+  it('waits at least a minute, then longer, on a secondary rate limit without retry-after', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 't' });
+    const { token } = await mintInstallationToken(credentials, installationId, 'widgets');
+    github.failNext({ path: `/repos/acme/widgets/issues/${issue.number}`, status: 403, body: secondaryLimit, times: 2 });
+    await expect(fetchIssue(tokenClient(token), repo, issue.number)).resolves.toMatchObject({ title: 't' });
+    expect(sleeps).toEqual([60_000, 120_000]);
+  });
+
+  it('an exhausted rate limit is a CapacityError (exit 5) saying so, not a missing permission', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 't' });
+    const { token } = await mintInstallationToken(credentials, installationId, 'widgets');
+    // GitHub sends x-accepted-github-permissions on rate-limited answers too.
+    github.failNext({
+      path: `/repos/acme/widgets/issues/${issue.number}`, status: 403, body: secondaryLimit, times: 4, headers: { 'x-accepted-github-permissions': 'issues=read' },
+    });
+    const error = await failure(fetchIssue(tokenClient(token), repo, issue.number));
+    expect(error).toBeInstanceOf(CapacityError);
+    expect(error?.exitCode).toBe(5);
+    expect(error?.message).toMatch(/rate limit.*\(403\).*secondary rate limit/);
+    expect(error?.hint).toMatch(/wait a few minutes/);
+    expect(error?.hint).not.toMatch(/permission/);
+    expect(sleeps).toEqual([60_000, 120_000, 240_000]);
+  });
+
+  it('fails at once (exit 5, naming the reset) when the rate limit resets later than it is worth waiting', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 't' });
+    const { token } = await mintInstallationToken(credentials, installationId, 'widgets');
+    const reset = Math.floor(Date.now() / 1000) + 3600;
+    github.failNext({
+      path: `/repos/acme/widgets/issues/${issue.number}`,
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      body: { message: 'API rate limit exceeded for installation.', documentation_url: 'https://docs.github.com' },
+    });
+    const error = await failure(fetchIssue(tokenClient(token), repo, issue.number));
+    expect(error).toBeInstanceOf(CapacityError);
+    expect(error?.hint).toContain(new Date(reset * 1000).toISOString());
+    expect(sleeps).toEqual([]);
+  });
+
   it('does not retry a plain 403', async () => {
     const token = github.state.mintToken({ kind: 'installation', actor: app.bot, repositories: ['acme/widgets'], permissions: {} });
     const issue = github.state.addIssue('acme/widgets', { title: 't' });
@@ -167,6 +233,31 @@ describe('OpenAPI validation in the fake', () => {
     const violations = github.violations.splice(0);
     expect(violations.join('\n')).toMatch(/\/repositories must be array/);
     expect(violations.join('\n')).toMatch(/\/permissions\/contents must be equal to one of the allowed values/);
+  });
+
+  it('validates a request even when an injected fault answers it', async () => {
+    const { token } = await mintInstallationToken(credentials, installationId, 'widgets');
+    const issue = github.state.addIssue('acme/widgets', { title: 't' });
+    const path = `/repos/acme/widgets/issues/${issue.number}/comments`;
+    github.failNext({ method: 'POST', path, status: 502 });
+    const send = (body: unknown) =>
+      fetch(`${github.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await send({ text: 'wrong field' })).status).toBe(422);
+    expect(github.violations.splice(0).join('\n')).toMatch(/issues\/create-comment request: body .*must have required property 'body'/);
+    // The invalid request did not use the fault up: the next valid one gets it.
+    expect((await send({ body: 'right field' })).status).toBe(502);
+  });
+
+  it('checks an injected fault response against the description too', async () => {
+    const { token } = await mintInstallationToken(credentials, installationId, 'widgets');
+    github.failNext({ path: '/repos/acme/widgets/pulls', status: 200, body: { not: 'a list' } });
+    const response = await fetch(`${github.apiUrl}/repos/acme/widgets/pulls`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(500);
+    expect(github.violations.splice(0).join('\n')).toMatch(/pulls\/list response: response 200 .*must be array/);
   });
 
   it('flags a call to an operation missing from the extract', async () => {

@@ -117,19 +117,51 @@ describe('pull request dedupe', () => {
     expect(github.requests.filter((r) => r.operationId === 'pulls/update')).toHaveLength(1);
   });
 
+  it('a PR that GitHub made but answered 502 for is found and updated, not opened twice', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 'Lost answer' });
+    const branch = `agentium/issue-${issue.number}`;
+    await pushBranch(branch);
+    github.failNext({ method: 'POST', path: '/repos/acme/widgets/pulls', status: 502, afterHandling: true });
+    const pull = await openOrUpdatePullRequest({ client, repo, issueNumber: issue.number, base: 'main', title: 'Lost answer', body: 'b', redact });
+    expect(pull).toMatchObject({ created: true, draft: true });
+    expect(github.state.pulls.filter((p) => p.head === branch)).toHaveLength(1);
+    expect(github.state.pulls.find((p) => p.head === branch)?.number).toBe(pull.number);
+    const creates = github.requests.filter((r) => r.operationId === 'pulls/create' && (r.body as { head?: string }).head === branch);
+    expect(creates.map((r) => r.status)).toEqual([502]);
+  });
+
+  it('a 422 "A pull request already exists" (a list that did not show it yet) updates the existing PR', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 'Stale list' });
+    const branch = `agentium/issue-${issue.number}`;
+    await pushBranch(branch);
+    const first = await openOrUpdatePullRequest({ client, repo, issueNumber: issue.number, base: 'main', title: 'v1', body: 'b', redact });
+    // GitHub's list can lag behind a create: the first look finds nothing.
+    github.failNext({ method: 'GET', path: '/repos/acme/widgets/pulls', status: 200, body: [] });
+    const second = await openOrUpdatePullRequest({ client, repo, issueNumber: issue.number, base: 'main', title: 'v2', body: 'b', redact });
+    expect(second).toMatchObject({ number: first.number, created: false });
+    expect(github.state.pulls.filter((p) => p.head === branch).map((p) => p.title)).toEqual(['v2']);
+  });
+
   it('ignores an open PR from another branch', async () => {
     const issue = github.state.addIssue('acme/widgets', { title: 'Other' });
     expect(await findIssuePullRequest(client, repo, issue.number)).toBeUndefined();
   });
 });
 
+/** Token mode: a personal token, which writes as a User (not a Bot). */
+function personalTokenClient(login: string): GitHubClient {
+  const { token } = github.state.mintToken({ kind: 'user', actor: github.state.user(login), permissions: { issues: 'write' } });
+  return createGitHubClient({ apiUrl: github.apiUrl, token, sleep: async () => undefined });
+}
+
 describe('status comment', () => {
   it('is created once, then updated; a user comment carrying the marker is not touched', async () => {
     const issue = github.state.addIssue('acme/widgets', { title: 'Comment me' });
     const spoof = github.state.addComment('acme/widgets', issue.number, `${STATUS_COMMENT_MARKER}\nfake`, github.state.user('mallory'));
-    const first = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'Started with ghs_secret1', redact });
-    const second = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'PR opened', redact });
-    const third = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'Done', redact, botLogin: 'agentium[bot]' });
+    const botLogin = 'agentium[bot]';
+    const first = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'Started with ghs_secret1', redact, botLogin });
+    const second = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'PR opened', redact, botLogin });
+    const third = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'Done', redact, botLogin });
     expect(first.created).toBe(true);
     expect(second).toMatchObject({ created: false, id: first.id });
     expect(third).toMatchObject({ created: false, id: first.id });
@@ -140,5 +172,50 @@ describe('status comment', () => {
     expect(spoof.body).toBe(`${STATUS_COMMENT_MARKER}\nfake`);
     const created = github.requests.find((r) => r.operationId === 'issues/create-comment');
     expect(JSON.stringify(created?.body)).not.toContain('ghs_secret1');
+  });
+
+  it('token mode: two upserts with a user token leave exactly one comment, updated in place', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 'Token mode' });
+    const userClient = personalTokenClient('octocat');
+    const first = await upsertStatusComment({ client: userClient, repo, issueNumber: issue.number, body: 'Started', redact });
+    const second = await upsertStatusComment({ client: userClient, repo, issueNumber: issue.number, body: 'Done', redact });
+    expect(first.created).toBe(true);
+    expect(second).toMatchObject({ created: false, id: first.id });
+    const comments = github.state.comments.filter((c) => c.issueNumber === issue.number && c.repoId === github.state.mustRepo('acme/widgets').id);
+    expect(comments.map((c) => [c.user.login, c.body])).toEqual([['octocat', `${STATUS_COMMENT_MARKER}\nDone`]]);
+    expect(github.requests.filter((r) => r.operationId === 'users/get-authenticated' && r.status === 200)).toHaveLength(2);
+  });
+
+  it('a marker comment by another user or another bot is never edited', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 'Crowded' });
+    const otherBot = github.state.addComment('acme/widgets', issue.number, `${STATUS_COMMENT_MARKER}\nnot ours`, github.state.user('other-app[bot]', 'Bot'), true);
+    const otherUser = github.state.addComment('acme/widgets', issue.number, `${STATUS_COMMENT_MARKER}\nnot ours either`, github.state.user('mallory'));
+    const userClient = personalTokenClient('octocat');
+    const asUser = await upsertStatusComment({ client: userClient, repo, issueNumber: issue.number, body: 'mine', redact });
+    const asApp = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'the App', redact, botLogin: 'agentium[bot]' });
+    expect(asUser.created).toBe(true);
+    expect(asApp.created).toBe(true);
+    expect(otherBot.body).toBe(`${STATUS_COMMENT_MARKER}\nnot ours`);
+    expect(otherUser.body).toBe(`${STATUS_COMMENT_MARKER}\nnot ours either`);
+    expect(github.requests.filter((r) => r.operationId === 'issues/update-comment' && r.url.includes(String(otherBot.id)))).toEqual([]);
+  });
+
+  it('an installation token with no known bot login posts a new comment rather than edit one it cannot prove its own', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 'No login' });
+    const otherBot = github.state.addComment('acme/widgets', issue.number, `${STATUS_COMMENT_MARKER}\nnot ours`, github.state.user('other-app[bot]', 'Bot'), true);
+    const result = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'posted', redact });
+    expect(result.created).toBe(true);
+    expect(otherBot.body).toBe(`${STATUS_COMMENT_MARKER}\nnot ours`);
+    expect(github.requests.filter((r) => r.operationId === 'users/get-authenticated').at(-1)?.status).toBe(403);
+  });
+
+  it('a comment that GitHub made but answered 502 for is not posted twice', async () => {
+    const issue = github.state.addIssue('acme/widgets', { title: 'Lost comment' });
+    github.failNext({ method: 'POST', path: `/repos/acme/widgets/issues/${issue.number}/comments`, status: 502, afterHandling: true });
+    const result = await upsertStatusComment({ client, repo, issueNumber: issue.number, body: 'once', redact, botLogin: 'agentium[bot]' });
+    expect(result.created).toBe(true);
+    const comments = github.state.comments.filter((c) => c.issueNumber === issue.number && c.repoId === github.state.mustRepo('acme/widgets').id);
+    expect(comments.map((c) => c.id)).toEqual([result.id]);
+    expect(comments[0]?.body).toBe(`${STATUS_COMMENT_MARKER}\nonce`);
   });
 });
