@@ -85,8 +85,16 @@ const gcp = v.strictObject({
   apiEndpoint: v.optional(described(url, 'Compute API endpoint (private endpoints; tests point it at a local fake).')),
 });
 
+const awsRegion = v.pipe(v.string(), v.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'));
+
 const aws = v.strictObject({
-  region: described(v.pipe(v.string(), v.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1')), 'AWS region.'),
+  region: described(awsRegion, 'AWS region: where sessions are launched.'),
+  regions: v.optional(
+    described(
+      v.pipe(v.array(awsRegion), v.minLength(1, 'must name at least one region')),
+      'Regions `status` and `destroy` search (aws.region is always included). Default: [aws.region]. Launches still use aws.region.',
+    ),
+  ),
   subnetIds: withDefault(
     v.array(v.pipe(v.string(), v.regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'))),
     [],
