@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { AgentiumConfig, ProviderName } from '../config/schema.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, toAgentiumError, UsageError, type AgentiumError } from '../errors.js';
 import type { CloudProvider } from '../providers/types.js';
 
 export interface CloudCommandOptions {
@@ -28,6 +28,26 @@ export async function loadCloudProviders(options: CloudCommandOptions, command?:
   const names = cloudsOf(config, options.provider);
   const { loadProvider } = await import('../providers/index.js');
   return Promise.all(names.map((name) => loadProvider(name, config)));
+}
+
+/** One cloud's answer: its value, or the error it failed with. */
+export interface CloudOutcome<T> {
+  provider: CloudProvider['name'];
+  value?: T;
+  error?: AgentiumError;
+}
+
+/**
+ * One call per cloud, every outcome kept: one cloud's failure must not hide the others' results.
+ * With a single cloud its error is simply thrown, so it keeps its own message and exit code.
+ */
+export async function settleEachCloud<T>(providers: readonly CloudProvider[], call: (provider: CloudProvider) => Promise<T>): Promise<Array<CloudOutcome<T>>> {
+  const settled = await Promise.allSettled(providers.map((provider) => call(provider)));
+  if (settled.length === 1 && settled[0]?.status === 'rejected') throw settled[0].reason;
+  return settled.map((outcome, index) => {
+    const provider = providers[index]?.name ?? 'gcp';
+    return outcome.status === 'fulfilled' ? { provider, value: outcome.value } : { provider, error: toAgentiumError(outcome.reason) };
+  });
 }
 
 function cloudsOf(config: AgentiumConfig, chosen: ProviderName | undefined): Array<Exclude<ProviderName, 'local'>> {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { AgentiumError, UsageError } from '../errors.js';
 import { printJson, progress } from '../output.js';
 import type { DestroyResult } from '../providers/types.js';
-import { loadCloudProviders, type CloudCommandOptions } from './cloud-targets.js';
+import { loadCloudProviders, settleEachCloud, type CloudCommandOptions } from './cloud-targets.js';
 
 export interface DestroyOptions extends CloudCommandOptions {
   all?: boolean;
@@ -23,32 +23,30 @@ export async function destroyCommand(sessions: string[], options: DestroyOptions
 
   const providers = await loadCloudProviders(options, command);
   const target = options.all ? ('all' as const) : sessions;
-  const results = (
-    await Promise.all(
-      providers.map(async (provider) =>
-        (await provider.destroy(target, { concurrency, onProgress: options.json ? undefined : progress })).map((result) => ({
-          provider: provider.name,
-          ...result,
-        })),
-      ),
-    )
-  ).flat();
+  const onProgress = options.json ? undefined : progress;
+  const outcomes = await settleEachCloud(providers, (provider) => provider.destroy(target, { concurrency, onProgress }));
+  const results = outcomes.flatMap(({ provider, value }) => (value ?? []).map((result) => ({ provider, ...result })));
+  // A cloud that failed outright (could not list at all) is reported with its error, next to the others' results.
+  const providerErrors = outcomes.flatMap(({ provider, error }) => (error ? [{ provider, error: error.toJSON().error }] : []));
 
   const missing = options.all ? [] : sessions.filter((id) => !results.some((result) => result.sessionId === id));
   const summary = {
     deleted: results.filter((result) => result.outcome === 'deleted').length,
     alreadyGone: results.filter((result) => result.outcome === 'already-gone').length + missing.length,
     failed: results.filter((result) => result.outcome === 'failed').length,
+    failedProviders: providerErrors.map(({ provider }) => provider),
   };
   if (options.json) {
-    printJson({ summary, results, notFound: missing });
+    printJson({ summary, results, notFound: missing, providerErrors });
   } else {
     for (const result of results) process.stdout.write(`${describe(result)}\n`);
     for (const id of missing) process.stdout.write(`${id}: no such managed instance (nothing to do)\n`);
-    process.stdout.write(`deleted ${summary.deleted}, already gone ${summary.alreadyGone}, failed ${summary.failed}\n`);
+    for (const { provider, error } of providerErrors) process.stdout.write(`${provider}: FAILED: ${error.message}${error.hint ? ` (hint: ${String(error.hint)})` : ''}\n`);
+    const clouds = providerErrors.length > 0 ? `, clouds failed: ${summary.failedProviders.join(', ')}` : '';
+    process.stdout.write(`deleted ${summary.deleted}, already gone ${summary.alreadyGone}, failed ${summary.failed}${clouds}\n`);
   }
-  if (summary.failed > 0) {
-    // The JSON document is already on stdout; only the exit code remains to say it failed.
+  if (summary.failed > 0 || providerErrors.length > 0) {
+    // The report is already on stdout; only the exit code remains to say it failed.
     process.exitCode = new AgentiumError('failure', 'some instances could not be deleted').exitCode;
   }
 }

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { formatDuration } from '../config/duration.js';
 import { loadConfig, requireProviderSettings } from '../config/load.js';
 import type { ProviderName } from '../config/schema.js';
-import { ConfigError, PolicyError, UsageError } from '../errors.js';
+import { AgentiumError, ConfigError, PolicyError, toAgentiumError, UsageError } from '../errors.js';
 import { gcpLabelValue } from '../labels.js';
 import { printJson, progress } from '../output.js';
+import type { LaunchedSession, SessionList } from '../providers/types.js';
 import { planSession, type SessionPlan } from '../session/plan.js';
 
 export interface RunOptions {
@@ -64,21 +65,74 @@ export async function runCommand(options: RunOptions, command?: Command): Promis
   }
   const { loadProvider } = await import('../providers/index.js');
   const cloud = await loadProvider(provider, config);
-  // One live session per issue: a second VM would race the first on the same branch and PR.
-  const live = (await cloud.list()).find((status) => status.issue === plan.session.issue && sameRepo(status.repo, plan.session.repo.fullName));
-  if (live) {
-    throw new PolicyError(`issue #${plan.session.issue} already has a live session: ${live.sessionId} (${live.state})`, {
-      hint: `follow it with: agentium status ${live.sessionId}, or stop it with: agentium destroy ${live.sessionId}`,
-      details: { session: live.sessionId },
+  const sessionId = plan.session.id;
+  const interrupt = onInterrupt((signal) =>
+    progress(`${signal}: cancelling session ${sessionId} and deleting what it created (interrupt again to quit at once and leave it to: agentium destroy ${sessionId})`),
+  );
+  let launched: LaunchedSession;
+  try {
+    refuseSecondSession(await cloud.list({ signal: interrupt.signal }), plan);
+    progress(`creating ${provider} instance for session ${sessionId}…`);
+    launched = await cloud.launch({ spec: plan.session, userData: plan.userData }, { onProgress: progress, signal: interrupt.signal });
+  } catch (error) {
+    const signal = interrupt.received();
+    if (signal === undefined) throw error;
+    // The provider has already deleted what it created (or says in its error that it could not).
+    const cause = toAgentiumError(error);
+    throw new AgentiumError('failure', `run interrupted by ${signal}: ${cause.message}`, {
+      hint: cause.hint ?? `nothing of session ${sessionId} is left running; check with: agentium status`,
+      details: { ...cause.details, interrupted: signal, session: sessionId },
+      cause: error,
     });
+  } finally {
+    interrupt.dispose();
   }
-  progress(`creating ${provider} instance for session ${plan.session.id}…`);
-  const launched = await cloud.launch({ spec: plan.session, userData: plan.userData }, { onProgress: progress });
-  if (options.json) printJson({ session: plan.session.id, provider, ...launched });
+  if (options.json) printJson({ session: sessionId, provider, ...launched });
   else {
     process.stdout.write(`${launched.sessionId}\n`);
     progress(`instance ${launched.instance} is running in ${launched.location}; follow with: agentium status ${launched.sessionId}`);
   }
+}
+
+/**
+ * One live session per issue: a second VM would race the first on the same branch and PR. A zone
+ * or region that could not be listed may hold that session, so the check fails closed: refuse.
+ */
+function refuseSecondSession({ sessions, unreachable }: SessionList, plan: SessionPlan): void {
+  const { issue, repo } = plan.session;
+  const live = sessions.find((status) => status.issue === issue && sameRepo(status.repo, repo.fullName));
+  if (live) {
+    throw new PolicyError(`issue #${issue} already has a live session: ${live.sessionId} (${live.state})`, {
+      hint: `follow it with: agentium status ${live.sessionId}, or stop it with: agentium destroy ${live.sessionId}`,
+      details: { session: live.sessionId },
+    });
+  }
+  if (unreachable.length > 0) {
+    throw new AgentiumError('failure', `cannot check issue #${issue} for a live session: ${unreachable.map((entry) => entry.location).join(', ')} could not be listed`, {
+      hint: 'nothing was created; try again when the zone/region answers (agentium status shows which ones do not)',
+      details: { unreachable },
+    });
+  }
+}
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM (a cancelled CI job) abort the launch, so the provider deletes what it
+ * created instead of leaving a VM. The first signal removes the handlers: a second one gets Node's
+ * default and ends the process at once.
+ */
+function onInterrupt(announce: (signal: NodeJS.Signals) => void) {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const dispose = () => signals.forEach((name) => process.off(name, handle));
+  function handle(signal: NodeJS.Signals) {
+    received = signal;
+    dispose();
+    announce(signal);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  }
+  signals.forEach((name) => process.on(name, handle));
+  return { signal: controller.signal, received: () => received, dispose };
 }
 
 /** GCP labels carry the repository in label form (lower-case, `/` → `_`); AWS tags carry it as is. */

@@ -35,6 +35,21 @@ export interface SessionStatus {
   deadline: string | undefined;
 }
 
+/** A zone (GCP) or region (AWS) that could not be listed: its sessions are missing from a list. */
+export interface UnreachableLocation {
+  location: string;
+  reason: string;
+}
+
+/**
+ * What `list` saw. `unreachable` is part of the result, not a side note: a caller that decides
+ * something from the list (the one-live-session-per-issue check) must know what it did not see.
+ */
+export interface SessionList {
+  sessions: SessionStatus[];
+  unreachable: UnreachableLocation[];
+}
+
 export interface DestroyResult {
   sessionId: string;
   instance: string;
@@ -50,10 +65,10 @@ export interface ProviderOptions {
 
 export interface CloudProvider {
   readonly name: ProviderName;
-  /** Create the instance (idempotent per session id); a failure leaves nothing behind. */
+  /** Create the instance (idempotent per session id); a failure or an abort leaves nothing behind. */
   launch(plan: LaunchPlan, options?: ProviderOptions): Promise<LaunchedSession>;
-  /** Managed sessions only (by label/tag), across every configured zone/region. */
-  list(options?: ProviderOptions): Promise<SessionStatus[]>;
+  /** Managed sessions only (by label/tag), across every configured zone/region, and the ones it could not reach. */
+  list(options?: ProviderOptions): Promise<SessionList>;
   /** Delete the given sessions, or every managed one with 'all'. Already gone = success. */
   destroy(target: string[] | 'all', options?: ProviderOptions & { concurrency?: number }): Promise<DestroyResult[]>;
 }

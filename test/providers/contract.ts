@@ -10,6 +10,7 @@
  *   spread over the configured zones/subnets, and return their session ids;
  * - `seedUnmanaged(n)`: create n instances WITHOUT the managed marker (they must never be touched);
  * - `countManaged()` / `countUnmanaged()`: live instances of each kind (terminated ones excluded);
+ * - `makeUnreachable()`: one configured zone/region stops answering list calls; returns its name;
  * - `close()`: stop the fakes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,6 +23,8 @@ export interface ContractFixture {
   seedUnmanaged(count: number): Promise<void>;
   countManaged(): Promise<number>;
   countUnmanaged(): Promise<number>;
+  /** Make one configured zone/region stop answering list calls; returns its name. */
+  makeUnreachable(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -48,7 +51,8 @@ export function describeProviderContract(factory: ContractFactory): void {
       expect(launched.location).toBeTruthy();
       expect(await fixture.countManaged()).toBe(1);
 
-      const sessions = await fixture.provider.list();
+      const { sessions, unreachable } = await fixture.provider.list();
+      expect(unreachable).toEqual([]);
       expect(sessions).toHaveLength(1);
       const [session] = sessions;
       expect(session).toMatchObject({ sessionId: plan.spec.id, instance: launched.instance, location: launched.location, issue: 101 });
@@ -67,8 +71,23 @@ export function describeProviderContract(factory: ContractFactory): void {
     it('list returns managed sessions only', async () => {
       const ids = await fixture.seedManaged(5);
       await fixture.seedUnmanaged(3);
-      const sessions = await fixture.provider.list();
+      const { sessions } = await fixture.provider.list();
       expect(sessions.map((s) => s.sessionId).sort()).toEqual([...ids].sort());
+    });
+
+    it('list and destroy name a zone/region that did not answer, and never claim a session gone because of it', async () => {
+      const ids = await fixture.seedManaged(6);
+      const location = await fixture.makeUnreachable();
+
+      const { sessions, unreachable } = await fixture.provider.list();
+      expect(unreachable).toEqual([{ location, reason: expect.any(String) }]);
+      expect(sessions.every((s) => ids.includes(s.sessionId) && !s.location.startsWith(location))).toBe(true);
+
+      const results = await fixture.provider.destroy(['agentium-998-elsewhere']);
+      expect(results).toEqual([
+        expect.objectContaining({ sessionId: 'agentium-998-elsewhere', outcome: 'failed', error: expect.stringContaining(location) }),
+        expect.objectContaining({ sessionId: '*', location, outcome: 'failed' }),
+      ]);
     });
 
     it('destroy deletes exactly the named sessions, and again reports them already gone', async () => {
@@ -104,7 +123,7 @@ export function describeProviderContract(factory: ContractFactory): void {
       expect(await fixture.countManaged()).toBe(0);
       expect(await fixture.countUnmanaged()).toBe(5);
       expect(await fixture.provider.destroy('all')).toEqual([]);
-      expect(await fixture.provider.list()).toEqual([]);
+      expect(await fixture.provider.list()).toEqual({ sessions: [], unreachable: [] });
     });
   });
 }

@@ -38,12 +38,17 @@ const authCodes = new Set([
 
 const throttlingCodes = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
 
-/** The wire error code of an SDK error, or undefined for non-AWS errors. */
+/**
+ * The wire error code of an SDK error, or undefined when the service never answered. The SDK puts
+ * `$metadata` on every error it retried, a refused connection too (name "Error"); only an answer
+ * from the service carries an HTTP status or a `$fault`, and only then is `name` its error code.
+ */
 export function awsErrorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const candidate = error as { name?: unknown; Code?: unknown; $metadata?: unknown };
+  const candidate = error as { name?: unknown; Code?: unknown; $fault?: unknown; $metadata?: { httpStatusCode?: unknown } };
   if (typeof candidate.Code === 'string') return candidate.Code;
-  if (candidate.$metadata !== undefined && typeof candidate.name === 'string') return candidate.name;
+  const answered = typeof candidate.$fault === 'string' || typeof candidate.$metadata?.httpStatusCode === 'number';
+  if (answered && typeof candidate.name === 'string') return candidate.name;
   if (candidate.name === 'CredentialsProviderError') return candidate.name;
   return undefined;
 }

@@ -8,8 +8,9 @@ import type { EC2Client, Instance, IpPermission, RunInstancesCommandOutput, Secu
 import type { AgentiumConfig } from '../../config/schema.js';
 import { CapacityError, ConfigError, PolicyError } from '../../errors.js';
 import { deadlineLabel, issueLabel, managedLabel, phaseTag, repoLabel, sessionLabel } from '../../labels.js';
-import type { CloudProvider, DestroyResult, LaunchedSession, ProviderOptions, SessionStatus } from '../types.js';
+import type { CloudProvider, DestroyResult, LaunchedSession, ProviderOptions, SessionList, SessionStatus, UnreachableLocation } from '../types.js';
 import { chunk, mapWithConcurrency } from '../concurrency.js';
+import { notFoundResult, unreachableResults } from '../unreachable.js';
 import { awsErrorCode, isClearRefusal, isInstanceNotFound, launchRefusal, missingInstanceIds, normaliseAwsError } from './errors.js';
 import { buildRunInstancesInput, clientTokenFor } from './request.js';
 
@@ -17,8 +18,6 @@ import { buildRunInstancesInput, clientTokenFor } from './request.js';
 export interface AwsProviderOptions {
   /** Static credentials (tests); default: the SDK's default chain (env, profile, OIDC web identity, …). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Regions searched by list/destroy; default `[aws.region]`. Launches go to the first. */
-  regions?: string[];
   /** Waiter timing in seconds; the SDK default first delay is 15 s. */
   waiter?: { minDelaySeconds?: number; maxDelaySeconds?: number; maxWaitSeconds?: number };
   /** SDK attempts per call (throttling and 5xx are retried); default 3. */
@@ -35,9 +34,12 @@ const stateFilter = { Name: 'instance-state-name', Values: liveStates };
 /** EC2 accepts up to 200 values per filter; stay well below. */
 const sessionFilterChunk = 100;
 
-/** One config region today; a future `aws.regions` list changes only this line. */
+/**
+ * The regions `status` and `destroy` sweep: `aws.regions`, default `[aws.region]`. The launch
+ * region is always among them, so a session this CLI started can always be found again.
+ */
 export function configuredRegions(aws: NonNullable<AgentiumConfig['aws']>): string[] {
-  return [aws.region];
+  return [...new Set([aws.region, ...(aws.regions ?? [])])];
 }
 
 function tagOf(instance: Instance, key: string): string | undefined {
@@ -86,7 +88,7 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
   const aws = config.aws;
   if (!aws) throw new ConfigError('the aws provider needs an "aws" section with at least "region"', { hint: 'run agentium init' });
   const sdk = await import('@aws-sdk/client-ec2');
-  const regions = options.regions ?? configuredRegions(aws);
+  const regions = configuredRegions(aws);
   const batchSize = Math.min(options.terminateBatchSize ?? 50, 1000);
   const waiter = { minDelaySeconds: 2, maxDelaySeconds: 15, maxWaitSeconds: 300, ...options.waiter };
 
@@ -128,8 +130,18 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
     return found;
   }
 
-  async function findManaged(sessionIds: string[] | undefined, signal?: AbortSignal): Promise<FoundInstance[]> {
-    return (await Promise.all(regions.map((region) => findInRegion(region, sessionIds, signal)))).flat();
+  /**
+   * Every region at once. A region that fails is reported unreachable and the others still count;
+   * only when no region answered is it an error (so bad credentials stay an AuthError, exit 3).
+   */
+  async function findManaged(sessionIds: string[] | undefined, signal?: AbortSignal): Promise<{ found: FoundInstance[]; unreachable: UnreachableLocation[] }> {
+    const settled = await Promise.allSettled(regions.map((region) => findInRegion(region, sessionIds, signal)));
+    const failures = settled.flatMap((outcome, index) => (outcome.status === 'rejected' ? [{ region: regions[index] ?? '', error: outcome.reason as Error }] : []));
+    if (failures.length === settled.length && failures[0]) throw failures[0].error;
+    return {
+      found: settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? outcome.value : [])),
+      unreachable: failures.map(({ region, error }) => ({ location: region, reason: error.message })),
+    };
   }
 
   /** Terminates a batch of managed instances; an id that vanished meanwhile is "already gone". */
@@ -178,7 +190,9 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
   /** Best effort after a failed launch: whatever carries this session's tag goes. */
   async function removeSession(sessionId: string): Promise<string[]> {
     try {
-      const results = await destroyFound(await findManaged([sessionId]), 4);
+      const { found, unreachable } = await findManaged([sessionId]);
+      if (unreachable.length > 0) return unreachable.map((entry) => `(unknown: ${entry.location} could not be searched)`);
+      const results = await destroyFound(found, 4);
       return results.filter((result) => result.outcome === 'failed').map((result) => result.instance);
     } catch {
       return ['(unknown: the cleanup lookup failed)'];
@@ -292,6 +306,8 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
             } catch (error) {
               throw normaliseAwsError(error, `waiting for instance ${instanceId} to run`, { instance: instanceId });
             }
+            // Aborted as the waiter succeeded: still a cancelled launch, so the catch below cleans up.
+            signal?.throwIfAborted();
             return {
               sessionId: spec.id,
               instance: instanceId,
@@ -315,21 +331,20 @@ export async function createAwsProvider(config: AgentiumConfig, options: AwsProv
       });
     },
 
-    async list(listOptions: ProviderOptions = {}): Promise<SessionStatus[]> {
-      return (await findManaged(undefined, listOptions.signal)).map(toStatus);
+    async list(listOptions: ProviderOptions = {}): Promise<SessionList> {
+      const { found, unreachable } = await findManaged(undefined, listOptions.signal);
+      return { sessions: found.map(toStatus), unreachable };
     },
 
     async destroy(target, destroyOptions = {}): Promise<DestroyResult[]> {
       const sessionIds = target === 'all' ? undefined : [...new Set(target)];
       if (sessionIds?.length === 0) return [];
-      const found = await findManaged(sessionIds, destroyOptions.signal);
+      const { found, unreachable } = await findManaged(sessionIds, destroyOptions.signal);
       destroyOptions.onProgress?.(`terminating ${found.length} instance(s) in ${regions.join(', ')}`);
-      const results = await destroyFound(found, destroyOptions.concurrency ?? options.concurrency ?? 8);
+      const results = await destroyFound(found, destroyOptions.concurrency ?? options.concurrency ?? 16);
       const seen = new Set(found.map(({ instance }) => tagOf(instance, sessionLabel)));
-      const gone = (sessionIds ?? [])
-        .filter((id) => !seen.has(id))
-        .map((sessionId): DestroyResult => ({ sessionId, instance: '', location: '', outcome: 'already-gone' }));
-      return [...results, ...gone];
+      const gone = (sessionIds ?? []).filter((id) => !seen.has(id)).map((sessionId) => notFoundResult(sessionId, unreachable));
+      return [...results, ...gone, ...unreachableResults(unreachable, 'region')];
     },
   };
 }

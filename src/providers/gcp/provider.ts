@@ -3,13 +3,15 @@
  * `@google-cloud/compute` client. The SDK (about a second to import) is loaded inside
  * `createGcpProvider`, so only a command that really talks to GCP pays for it.
  */
+import { randomUUID } from 'node:crypto';
 import type { InstancesClient, ZoneOperationsClient, protos } from '@google-cloud/compute';
 import type { AgentiumConfig } from '../../config/schema.js';
 import { AgentiumError, CapacityError, ConfigError } from '../../errors.js';
 import { deadlineLabel, gcpLabelValue, issueLabel, managedLabel, repoLabel, sessionLabel } from '../../labels.js';
 import type { SessionSpec } from '../../session/spec.js';
-import type { CloudProvider, DestroyResult, LaunchedSession, LaunchPlan, ProviderOptions, SessionStatus } from '../types.js';
+import type { CloudProvider, DestroyResult, LaunchedSession, LaunchPlan, ProviderOptions, SessionList, UnreachableLocation } from '../types.js';
 import { mapWithConcurrency } from '../concurrency.js';
+import { notFoundResult, unreachableResults } from '../unreachable.js';
 import { classifyGcpError, normaliseGcpError, operationError, toGcpAgentiumError, type GcpErrorInfo } from './errors.js';
 import { guestAttributeNamespace, guestAttributeQueryPath, phaseKey } from './guest-attributes.js';
 import { buildGcpInsertRequest, type GcpConfig } from './request.js';
@@ -19,6 +21,12 @@ import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
 type ClientOptions = NonNullable<ConstructorParameters<typeof InstancesClient>[0]>;
 type Operation = protos.google.cloud.compute.v1.IOperation;
 type Instance = protos.google.cloud.compute.v1.IInstance;
+type AggregatedListRequest = protos.google.cloud.compute.v1.IAggregatedListInstancesRequest;
+type AggregatedList = protos.google.cloud.compute.v1.IInstanceAggregatedList;
+/** One page of `aggregatedList`: the scoped lists, the next page's request, the raw response. */
+type AggregatedPage = [AggregatedList['items'], AggregatedListRequest | null, AggregatedList];
+/** gax calls return a promise that can also cancel its HTTP request. */
+type CancellableCall<T> = Promise<T> & { cancel?: () => void };
 
 /** The injection point: real use takes the defaults; tests and benchmarks point at local fakes. */
 export interface GcpProviderDeps {
@@ -63,6 +71,29 @@ export async function computeClientOptions(gcp: GcpConfig, credentials?: 'adc' |
   return options;
 }
 
+/**
+ * Stop waiting on a call when the signal fires, and cancel its HTTP request: `wait` can block for
+ * up to two minutes, and Ctrl-C must get to the cleanup at once (an open request would also keep
+ * the process alive).
+ */
+function untilAborted<T>(call: CancellableCall<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return call;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      call.cancel?.();
+      reject(signal.reason);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** The zone an `unreachables` entry names: `zones/us-central1-b` or a longer resource path. */
+function zoneOfScope(scope: string): string | undefined {
+  return /(?:^|\/)zones\/([^/]+)$/.exec(scope)?.[1];
+}
+
 export async function createGcpProvider(config: AgentiumConfig, deps: GcpProviderDeps = {}): Promise<CloudProvider> {
   if (!config.gcp) throw new ConfigError('provider gcp needs a "gcp" section', { hint: 'set gcp.project (and gcp.zones) in .agentium.yaml' });
   const gcp: GcpConfig = config.gcp;
@@ -84,7 +115,7 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     const started = Date.now();
     for (;;) {
       const polled = Date.now();
-      const [operation] = await retry(() => operations.wait({ project, zone, operation: name }), signal);
+      const [operation] = await retry(() => untilAborted(operations.wait({ project, zone, operation: name }), signal), signal);
       if (String(operation.status) === 'DONE') return operation;
       if (Date.now() - started > operationTimeoutMs) {
         throw new AgentiumError('failure', `operation ${name} in ${zone} is still ${String(operation.status)} after ${Math.round(operationTimeoutMs / 1000)} s`);
@@ -102,10 +133,14 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     return name;
   }
 
-  /** Ask for a deletion: the operation's name, or 'already-gone' when the instance does not exist. */
-  async function startDelete(zone: string, name: string, id: string, signal?: AbortSignal): Promise<string | 'already-gone'> {
+  /**
+   * Ask for a deletion: the operation's name, or 'already-gone' when the instance does not exist.
+   * `invocation` is new per destroy run (and per cleanup): retries inside one run reuse the request
+   * id, but a rerun after a failed delete must not be answered with the stored failed operation.
+   */
+  async function startDelete(zone: string, name: string, id: string, invocation: string, signal?: AbortSignal): Promise<string | 'already-gone'> {
     try {
-      const requestId = requestIdFor('delete', project, zone, name, id);
+      const requestId = requestIdFor('delete', project, zone, name, id, invocation);
       const [wrapper] = await retry(() => instances.delete({ project, zone, instance: name, requestId }), signal);
       return operationName(wrapper);
     } catch (error) {
@@ -126,9 +161,10 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     }
   }
 
-  async function deleteInstance(zone: string, name: string, id: string, signal?: AbortSignal): Promise<'deleted' | 'already-gone'> {
-    const operation = await startDelete(zone, name, id, signal);
-    return operation === 'already-gone' ? operation : finishDelete(zone, name, operation, signal);
+  /** Used by the cleanup after a failed create, never aborted: it is what an abort relies on. */
+  async function deleteInstance(zone: string, name: string, id: string): Promise<'deleted' | 'already-gone'> {
+    const operation = await startDelete(zone, name, id, randomUUID());
+    return operation === 'already-gone' ? operation : finishDelete(zone, name, operation);
   }
 
   /** The instance named after this session, if it exists and carries this session's label. */
@@ -168,6 +204,8 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
       const [wrapper] = await retry(() => instances.insert(request), signal);
       accepted = true;
       const failed = operationError(await waitForOperation(zone, operationName(wrapper), signal));
+      // Aborted while the last poll was answered DONE: still a cancelled launch, so clean up.
+      signal?.throwIfAborted();
       if (!failed) return { ok: true };
       await cleanUp(zone, spec, failed);
       return { ok: false, error: failed };
@@ -208,16 +246,29 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     });
   }
 
-  /** Every instance carrying the managed label in the configured zones, over all pages. */
-  async function listManaged(signal?: AbortSignal): Promise<{ found: ManagedInstance[]; unreachable: string[] }> {
-    return retry(async () => {
-      const found: ManagedInstance[] = [];
-      const unreachable = new Set<string>();
-      const request = { project, filter: `labels.${managedLabel} = "true"`, returnPartialSuccess: true, maxResults: 500 };
-      for await (const [scope, scoped] of instances.aggregatedListAsync(request, { autoPaginate: false })) {
-        const zone = scope.replace(/^zones\//, '');
-        if (!configuredZones.has(zone)) continue;
-        if (String(scoped.warning?.code ?? '') === 'UNREACHABLE') unreachable.add(zone);
+  /**
+   * Every instance carrying the managed label in the configured zones, over all pages, and the
+   * configured zones that did not answer. Compute reports those two ways: a per-zone UNREACHABLE
+   * warning and, with returnPartialSuccess, the response's top-level `unreachables`; both count.
+   */
+  async function listManaged(signal?: AbortSignal): Promise<{ found: ManagedInstance[]; unreachable: UnreachableLocation[] }> {
+    const found: ManagedInstance[] = [];
+    const unreachable = new Map<string, string>();
+    const markUnreachable = (zone: string | undefined, reason: string) => {
+      if (zone !== undefined && configuredZones.has(zone) && !unreachable.has(zone)) unreachable.set(zone, reason);
+    };
+    // innerApiCalls is the client's public page call: unlike aggregatedListAsync it keeps the raw response.
+    await instances.initialize(); // fills innerApiCalls (the client's other methods do this themselves)
+    const pageOf = instances.innerApiCalls.aggregatedList as unknown as (request: AggregatedListRequest, options: { autoPaginate: false }) => CancellableCall<AggregatedPage>;
+    let request: AggregatedListRequest | null = { project, filter: `labels.${managedLabel} = "true"`, returnPartialSuccess: true, maxResults: 500 };
+    while (request) {
+      const current: AggregatedListRequest = request;
+      const [items, next, response] = await retry(() => untilAborted(pageOf(current, { autoPaginate: false }), signal), signal);
+      for (const scope of response.unreachables ?? []) markUnreachable(zoneOfScope(scope), 'listed in the response\'s unreachables');
+      for (const [scope, scoped] of Object.entries(items ?? {})) {
+        const zone = zoneOfScope(scope);
+        if (zone === undefined || !configuredZones.has(zone)) continue;
+        if (String(scoped.warning?.code ?? '') === 'UNREACHABLE') markUnreachable(zone, scoped.warning?.message ?? 'UNREACHABLE');
         for (const instance of scoped.instances ?? []) {
           const labels = instance.labels ?? {};
           // Checked again here: a filter an endpoint ignored must never widen what destroy touches.
@@ -225,8 +276,9 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
           found.push({ name: instance.name, zone, id: String(instance.id ?? ''), status: String(instance.status ?? 'unknown'), labels });
         }
       }
-      return { found, unreachable: [...unreachable].sort() };
-    }, signal);
+      request = next?.pageToken ? next : null;
+    }
+    return { found, unreachable: [...unreachable].sort(([a], [b]) => a.localeCompare(b)).map(([location, reason]) => ({ location, reason })) };
   }
 
   async function phaseOf(instance: ManagedInstance, progress: (message: string) => void, signal?: AbortSignal): Promise<string | undefined> {
@@ -245,18 +297,13 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     }
   }
 
-  function reportUnreachable(unreachable: string[], progress: (message: string) => void) {
-    if (unreachable.length > 0) progress(`warning: zones unreachable, their instances are not included: ${unreachable.join(', ')}`);
-  }
-
-  async function list(options: ProviderOptions = {}): Promise<SessionStatus[]> {
+  async function list(options: ProviderOptions = {}): Promise<SessionList> {
     const progress = options.onProgress ?? (() => {});
     const { found, unreachable } = await listManaged(options.signal).catch((error: unknown) => {
       throw normaliseGcpError(error, 'listing agentium instances');
     });
-    reportUnreachable(unreachable, progress);
     const phases = await mapWithConcurrency(found, defaultConcurrency, (instance) => phaseOf(instance, progress, options.signal));
-    return found.map((instance, index) => {
+    const sessions = found.map((instance, index) => {
       const issue = Number(instance.labels[issueLabel]);
       const deadline = Number(instance.labels[deadlineLabel]);
       return {
@@ -271,6 +318,7 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
         deadline: Number.isFinite(deadline) && deadline > 0 ? new Date(deadline * 1000).toISOString() : undefined,
       };
     });
+    return { sessions, unreachable };
   }
 
   async function destroy(target: string[] | 'all', options: ProviderOptions & { concurrency?: number } = {}): Promise<DestroyResult[]> {
@@ -278,7 +326,7 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     const { found, unreachable } = await listManaged(options.signal).catch((error: unknown) => {
       throw normaliseGcpError(error, 'listing agentium instances');
     });
-    reportUnreachable(unreachable, progress);
+    const invocation = randomUUID();
     const wanted = target === 'all' ? undefined : new Set(target);
     const sessionOf = (instance: ManagedInstance) => instance.labels[sessionLabel] ?? instance.name;
     const selected = wanted ? found.filter((instance) => wanted.has(sessionOf(instance)) || wanted.has(instance.name)) : found;
@@ -295,7 +343,7 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
     const requested = await mapWithConcurrency(selected, concurrency, async (instance) => {
       const base = { sessionId: sessionOf(instance), instance: instance.name, location: instance.zone };
       try {
-        return { base, operation: await startDelete(instance.zone, instance.name, instance.id, options.signal) };
+        return { base, operation: await startDelete(instance.zone, instance.name, instance.id, invocation, options.signal) };
       } catch (error) {
         return { base, result: failed(base, error) };
       }
@@ -313,20 +361,9 @@ export async function createGcpProvider(config: AgentiumConfig, deps: GcpProvide
 
     if (wanted) {
       const matched = new Set(selected.flatMap((instance) => [sessionOf(instance), instance.name]));
-      for (const id of wanted) {
-        if (matched.has(id)) continue;
-        // Not found is only "already gone" when every zone could be searched.
-        results.push(
-          unreachable.length === 0
-            ? { sessionId: id, instance: id, location: '', outcome: 'already-gone' }
-            : { sessionId: id, instance: id, location: '', outcome: 'failed', error: `not found, but zones ${unreachable.join(', ')} were unreachable` },
-        );
-      }
+      for (const id of wanted) if (!matched.has(id)) results.push(notFoundResult(id, unreachable));
     }
-    // A zone that could not be listed may still hold instances: say so in the results.
-    for (const zone of unreachable) {
-      results.push({ sessionId: '*', instance: '*', location: zone, outcome: 'failed', error: `zone ${zone} was unreachable: its instances could not be listed; run destroy again` });
-    }
+    results.push(...unreachableResults(unreachable, 'zone'));
     return results;
   }
 

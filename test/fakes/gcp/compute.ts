@@ -96,6 +96,11 @@ export interface FakeComputeOptions {
   latencyMs?: number;
   /** Zones listed as unreachable by aggregatedList. */
   unreachableZones?: string[];
+  /**
+   * How aggregatedList reports them: a per-zone UNREACHABLE warning, the top-level `unreachables`
+   * (only with returnPartialSuccess, as in Compute), or both (default).
+   */
+  unreachableReport?: 'warning' | 'unreachables' | 'both';
   /** Largest page aggregatedList returns (maxResults may ask for less). */
   pageSize?: number;
   /** `wait` finishes the operation at once (like the real 2-minute wait) instead of one step per call. */
@@ -249,8 +254,12 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     if (fault?.kind === 'http') return httpFault(fault);
     const instance = store.get(key(zone, name));
     if (!instance) return notFound(zone, name);
+    const before = instance.status;
     instance.status = 'STOPPING';
-    const op = newOperation(zone, 'delete', name, () => store.delete(key(zone, name)), fault?.kind === 'operation' ? fault : undefined);
+    const operationFault = fault?.kind === 'operation' ? fault : undefined;
+    // Like Compute: a delete operation that ends in an error leaves the instance where it was.
+    const complete = () => (operationFault ? (instance.status = before) : store.delete(key(zone, name)));
+    const op = newOperation(zone, 'delete', name, complete, operationFault);
     if (requestId) byRequestId.set(requestId, op);
     return { status: 200, body: operationBody(op) };
   }
@@ -288,14 +297,18 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
       const scope = items[`zones/${instance.zone}`] as { instances?: unknown[] } | undefined;
       items[`zones/${instance.zone}`] = { instances: [...(scope?.instances ?? []), render(instance)] };
     }
-    for (const zone of unreachableZones) items[`zones/${zone}`] = { warning: { code: 'UNREACHABLE', message: `Scope 'zones/${zone}' is unreachable.` } };
+    const report = options.unreachableReport ?? 'both';
+    for (const zone of unreachableZones) {
+      items[`zones/${zone}`] =
+        report === 'unreachables' ? {} : { warning: { code: 'UNREACHABLE', message: `Scope 'zones/${zone}' is unreachable.` } };
+    }
     return {
       status: 200,
       body: {
         kind: 'compute#instanceAggregatedList',
         items,
         ...(start + limit < reachable.length ? { nextPageToken: String(start + limit) } : {}),
-        ...(request.query.returnPartialSuccess === 'true' && unreachableZones.size > 0 ? { unreachables: [...unreachableZones].map((z) => `zones/${z}`) } : {}),
+        ...(report !== 'warning' && request.query.returnPartialSuccess === 'true' && unreachableZones.size > 0 ? { unreachables: [...unreachableZones].map((z) => `zones/${z}`) } : {}),
       },
     };
   }

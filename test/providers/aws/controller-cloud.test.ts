@@ -95,7 +95,7 @@ describe('reportStatus', () => {
     expect(headerValue(call?.headers ?? {}, 'x-amz-security-token')).toBe(roleCredentials.sessionToken);
 
     const provider = await createAwsProvider(awsTestConfig(ec2.url), { credentials: testCredentials });
-    const [session] = await provider.list();
+    const [session] = (await provider.list()).sessions;
     expect(session).toMatchObject({ instance: instanceId, phase: 'agent-running' });
   });
 });

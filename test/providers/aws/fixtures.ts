@@ -39,8 +39,9 @@ export const fastWaiter = { minDelaySeconds: 0.02, maxDelaySeconds: 0.05, maxWai
 /** The shared provider contract's fixture: the real provider and SDK against a fresh EC2 fake. */
 export async function awsContractFixture(): Promise<ContractFixture> {
   const fake = await startEc2Fake({ accessKeyId: testCredentials.accessKeyId, subnets: testSubnets, securityGroups: [cleanSecurityGroup], pendingMs: 20 });
-  const config = awsTestConfig(fake.url);
-  const provider = await createAwsProvider(config, { credentials: testCredentials, waiter: fastWaiter });
+  // Two regions, so one can stop answering while the other still counts.
+  const config = awsTestConfig(fake.url, { aws: { regions: ['us-east-1', 'eu-west-1'] } });
+  const provider = await createAwsProvider(config, { credentials: testCredentials, waiter: fastWaiter, maxAttempts: 1 });
   const zones = Object.values(testSubnets);
   let seeded = 0;
   const live = (managed: boolean) =>
@@ -65,6 +66,10 @@ export async function awsContractFixture(): Promise<ContractFixture> {
     },
     countManaged: async () => live(true),
     countUnmanaged: async () => live(false),
+    makeUnreachable: async () => {
+      fake.inject({ action: 'DescribeInstances', code: 'InternalError', status: 500, times: Infinity, match: (_params, region) => region === 'eu-west-1' });
+      return 'eu-west-1';
+    },
     close: () => fake.close(),
   };
 }

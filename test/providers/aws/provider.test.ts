@@ -4,7 +4,8 @@
  * not on the object we meant to send.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuthError, CapacityError, ExitCode, NotFoundError, PolicyError } from '../../../src/errors.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { AgentiumError, AuthError, CapacityError, ExitCode, NotFoundError, PolicyError } from '../../../src/errors.js';
 import { managedLabel, sessionLabel } from '../../../src/labels.js';
 import { loadProvider } from '../../../src/providers/index.js';
 import { createAwsProvider } from '../../../src/providers/aws/provider.js';
@@ -245,7 +246,7 @@ describe('list', () => {
     const reporting = fake.seed({
       tags: { [managedLabel]: 'true', [sessionLabel]: 'agentium-7-abc', 'agentium-repo': 'acme/widgets', 'agentium-issue': '7', 'agentium-deadline': '1800000000', [phaseTag]: 'agent-running' },
     });
-    const sessions = await (await provider()).list();
+    const { sessions } = await (await provider()).list();
     expect(sessions).toHaveLength(1204);
     expect(sessions.find((s) => s.instance === reporting.id)).toEqual({
       sessionId: 'agentium-7-abc',
@@ -276,7 +277,8 @@ describe('destroy', () => {
       fake.seed({ region, tags: { Name: 'production-db' } }),
       fake.seed({ region, tags: { [managedLabel]: 'false' } }),
     ]);
-    const aws = await provider(undefined, { regions });
+    // The regions come from the config (aws.regions), as a user sets them.
+    const aws = await provider(awsTestConfig(fake.url, { aws: { regions } }));
     const results = await aws.destroy('all', { concurrency: 4 });
 
     expect(results).toHaveLength(360);
@@ -331,6 +333,26 @@ describe('destroy', () => {
   });
 });
 
+describe('errors', () => {
+  it('a refused connection is "cannot reach the endpoint", not an error code made from the JavaScript error name', async () => {
+    // A loopback port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const aws = await provider(awsTestConfig(`http://127.0.0.1:${port}`), { maxAttempts: 1 });
+    const error = await aws.list().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AgentiumError);
+    expect((error as AgentiumError).message).toMatch(/^EC2 DescribeInstances in us-east-1 failed: cannot reach the endpoint \(ECONNREFUSED\)$/);
+    expect((error as AgentiumError).details?.code).toBeUndefined();
+    expect((error as AgentiumError).hint).toMatch(/aws.endpoint/);
+  });
+});
+
 describe('registry', () => {
   it('loads the AWS provider lazily with credentials from the default chain (environment here)', async () => {
     fake.seed({ tags: { [managedLabel]: 'true', [sessionLabel]: 'agentium-8-env' } });
@@ -339,7 +361,7 @@ describe('registry', () => {
     try {
       const aws = await loadProvider('aws', awsTestConfig(fake.url));
       expect(aws.name).toBe('aws');
-      expect((await aws.list()).map((session) => session.sessionId)).toEqual(['agentium-8-env']);
+      expect((await aws.list()).sessions.map((session) => session.sessionId)).toEqual(['agentium-8-env']);
     } finally {
       process.env = saved;
     }

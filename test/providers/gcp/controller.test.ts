@@ -86,7 +86,7 @@ describe('reportStatus', () => {
     expect(secrets.requests).toEqual([]);
 
     const provider = await createGcpProvider(gcpTestConfig(compute), fastDeps);
-    expect(await provider.list()).toEqual([expect.objectContaining({ sessionId: name, phase: 'agent-running', location: zone })]);
+    expect((await provider.list()).sessions).toEqual([expect.objectContaining({ sessionId: name, phase: 'agent-running', location: zone })]);
   });
 });
 

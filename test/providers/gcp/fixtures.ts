@@ -97,6 +97,11 @@ export async function gcpContractFixture(options: FakeComputeOptions = {}): Prom
     seedUnmanaged: async (count) => seedUnmanaged(compute, count),
     countManaged: async () => compute.instances().filter((i) => isManaged(i.labels)).length,
     countUnmanaged: async () => compute.instances().filter((i) => !isManaged(i.labels)).length,
+    makeUnreachable: async () => {
+      const zone = compute.zones.at(-1) ?? '';
+      compute.unreachableZones.add(zone);
+      return zone;
+    },
     close: () => compute.close(),
   };
 }

@@ -214,7 +214,8 @@ describe('list', () => {
     seedUnmanaged(compute, 10, eightZones);
     compute.instance('us-central1-a', ids[0] ?? '')?.guestAttributes.set('agentium/phase', 'agent-running');
 
-    const sessions = await (await provider({ gcp: { zones: eightZones } })).list();
+    const { sessions, unreachable } = await (await provider({ gcp: { zones: eightZones } })).list();
+    expect(unreachable).toEqual([]);
     expect(sessions.map((s) => s.sessionId).sort()).toEqual([...ids].sort());
     expect(compute.calls('aggregatedList').length).toBeGreaterThanOrEqual(5);
     expect(compute.calls('aggregatedList')[0]?.query).toMatchObject({ filter: 'labels.agentium-managed = "true"', returnPartialSuccess: 'true' });
@@ -223,14 +224,19 @@ describe('list', () => {
     expect(compute.calls('getGuestAttributes')[0]?.query).toEqual({ queryPath: 'agentium/' });
   });
 
-  it('reports unreachable zones and still lists the others', async () => {
-    seedManaged(compute, 4);
-    compute.unreachableZones.add('us-central1-b');
-    const progress: string[] = [];
-    const sessions = await (await provider()).list({ onProgress: (m) => progress.push(m) });
-    expect(sessions).toHaveLength(3);
-    expect(progress).toContain('warning: zones unreachable, their instances are not included: us-central1-b');
-  });
+  it.each(['warning', 'unreachables', 'both'] as const)(
+    'returns the configured zones aggregatedList could not reach (reported as %s), and still lists the others',
+    async (unreachableReport) => {
+      await compute.close();
+      compute = await startFakeCompute({ unreachableReport, unreachableZones: ['us-central1-b', 'asia-east1-a'] });
+      seedManaged(compute, 4);
+      const { sessions, unreachable } = await (await provider()).list();
+      expect(sessions).toHaveLength(3);
+      expect(sessions.map((s) => s.location)).not.toContain('us-central1-b');
+      // asia-east1-a is not in gcp.zones: nothing Agentium launched can be there.
+      expect(unreachable).toEqual([{ location: 'us-central1-b', reason: expect.any(String) }]);
+    },
+  );
 });
 
 describe('destroy', () => {
@@ -278,6 +284,34 @@ describe('destroy', () => {
     const results = await (await provider()).destroy('all');
     expect(results.find((r) => r.sessionId === first)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/permission/) });
     expect(results.find((r) => r.sessionId === second)).toMatchObject({ outcome: 'deleted' });
+  });
+
+  it('a delete whose operation failed can be retried by running destroy again: each run sends a new request id', async () => {
+    const [id = ''] = seedManaged(compute, 1);
+    compute.inject({ call: 'delete', instance: id, times: 1, fault: faults.operationFailed('RESOURCE_IN_USE_BY_ANOTHER_RESOURCE', 'The instance is in use') });
+    const gcp = await provider();
+
+    const first = await gcp.destroy([id]);
+    expect(first).toEqual([expect.objectContaining({ sessionId: id, outcome: 'failed', error: expect.stringMatching(/in use/) })]);
+    // Like Compute: the failed deletion left the instance in place.
+    expect(compute.instance('us-central1-a', id)?.status).toBe('RUNNING');
+
+    const second = await gcp.destroy([id]);
+    expect(second).toEqual([expect.objectContaining({ sessionId: id, outcome: 'deleted' })]);
+    expect(compute.instances()).toEqual([]);
+    const [firstId, secondId] = compute.calls('delete').map((r) => r.query.requestId);
+    expect(firstId).toMatch(uuid);
+    expect(secondId).toMatch(uuid);
+    expect(secondId).not.toBe(firstId);
+  });
+
+  it('retries within one destroy run reuse its request id, so Compute deletes once', async () => {
+    const [id = ''] = seedManaged(compute, 1);
+    compute.inject({ call: 'delete', instance: id, times: 2, fault: faults.unavailable() });
+    expect(await (await provider()).destroy([id])).toEqual([expect.objectContaining({ sessionId: id, outcome: 'deleted' })]);
+    const ids = compute.calls('delete').map((r) => r.query.requestId);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
   });
 
   it('an unreachable zone is a failed result, and a session not found then is not claimed gone', async () => {
