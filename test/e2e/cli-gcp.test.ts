@@ -1,16 +1,20 @@
 /**
  * The CLI as a user runs it (a child process of the built `agentium`), against the fake Compute
  * API: `run` creates a session VM with the real SDK, `status` finds it, `destroy --all` removes
- * every managed instance and nothing else (SECURITY-CHECKLIST 34).
+ * every managed instance and nothing else (SECURITY-CHECKLIST 34); an unreachable zone is never
+ * hidden; Ctrl-C during `run` leaves no VM.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { managedLabel } from '../../src/labels.js';
 import { startFakeCompute, type FakeCompute } from '../fakes/gcp/compute.js';
 import { seedManaged, seedUnmanaged } from '../providers/gcp/fixtures.js';
 import { runCliAsync } from '../support/cli.js';
+import { gcpSection, writeConfig } from './configs.js';
+import { runCliAndInterrupt } from './interrupted-run.js';
+
+// Each CLI child loads the Compute SDK (about a second, 5–11 s on a loaded 2-core machine) and is
+// killed after 60 s by runCliAsync: a test gets a minute per child it starts.
+const perCli = 60_000;
 
 describe('agentium CLI against the fake GCP', () => {
   let compute: FakeCompute;
@@ -20,21 +24,11 @@ describe('agentium CLI against the fake GCP', () => {
 
   beforeAll(async () => {
     compute = await startFakeCompute({ zones: ['us-central1-a', 'us-central1-b', 'europe-west1-b'], waitCompletes: true });
-    cwd = mkdtempSync(join(tmpdir(), 'agentium-e2e-gcp-'));
-    writeFileSync(
-      join(cwd, '.agentium.yaml'),
-      [
-        'provider: gcp',
-        'repo: acme/widgets',
-        'github: { appId: 12345, privateKeySecret: agentium-github-app-key }',
-        `gcp: { project: ${compute.project}, zones: [${compute.zones.join(', ')}], apiEndpoint: "${compute.url}" }`,
-        '',
-      ].join('\n'),
-    );
+    cwd = writeConfig('gcp', [gcpSection(compute)]);
   });
   afterAll(async () => compute.close());
 
-  it('run creates one labelled VM and prints its session id', async () => {
+  it('run creates one labelled VM and prints its session id', { timeout: perCli }, async () => {
     const result = await runCliAsync(['run', '--issue', '77', '--json'], { cwd, env });
     expect(result.status, result.stderr).toBe(0);
     const launched = JSON.parse(result.stdout) as { sessionId: string; location: string };
@@ -46,7 +40,7 @@ describe('agentium CLI against the fake GCP', () => {
     expect(metadata.find((item) => item.key === 'user-data')?.value).toContain(`"id": "${launched.sessionId}"`);
   });
 
-  it('refuses a second live session for the same issue (exit 6), creating nothing', async () => {
+  it('refuses a second live session for the same issue (exit 6), creating nothing', { timeout: perCli }, async () => {
     const before = compute.instances().length;
     const result = await runCliAsync(['run', '--issue', '77', '--json'], { cwd, env });
     expect(result.status).toBe(6);
@@ -54,7 +48,7 @@ describe('agentium CLI against the fake GCP', () => {
     expect(compute.instances()).toHaveLength(before);
   });
 
-  it('status lists managed sessions only; destroy --all deletes them all and nothing else', async () => {
+  it('status lists managed sessions only; destroy --all deletes them all and nothing else', { timeout: 3 * perCli }, async () => {
     seedManaged(compute, 12);
     seedUnmanaged(compute, 6);
     const status = await runCliAsync(['status', '--json'], { cwd, env });
@@ -76,11 +70,66 @@ describe('agentium CLI against the fake GCP', () => {
     expect((JSON.parse(again.stdout) as { summary: { deleted: number } }).summary.deleted).toBe(0);
   });
 
-  it('destroy --all refuses to run unconfirmed off a terminal and deletes nothing', async () => {
+  it('destroy --all refuses to run unconfirmed off a terminal and deletes nothing', { timeout: perCli }, async () => {
     seedManaged(compute, 2);
     const result = await runCliAsync(['destroy', '--all'], { cwd, env });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/pass --yes/);
     expect(compute.instances().filter((instance) => instance.labels[managedLabel] === 'true')).toHaveLength(2);
+  });
+
+  it('status warns about an unreachable zone (stderr, and "unreachable" in --json); run refuses (exit 1) and creates nothing', { timeout: 3 * perCli }, async () => {
+    seedManaged(compute, 3);
+    compute.unreachableZones.add('us-central1-b');
+    try {
+      const human = await runCliAsync(['status'], { cwd, env });
+      expect(human.status, human.stderr).toBe(0);
+      expect(human.stderr).toMatch(/warning: gcp us-central1-b could not be listed, its sessions are missing from this list/);
+
+      const json = await runCliAsync(['status', '--json'], { cwd, env });
+      expect(json.status, json.stderr).toBe(0);
+      const report = JSON.parse(json.stdout) as { sessions: Array<{ location: string }>; unreachable: unknown[] };
+      expect(report.unreachable).toEqual([{ provider: 'gcp', location: 'us-central1-b', reason: expect.any(String) }]);
+      expect(report.sessions.length).toBeGreaterThan(0);
+      expect(report.sessions.map((session) => session.location)).not.toContain('us-central1-b');
+
+      // The one-live-session check cannot see us-central1-b, so it fails closed.
+      const before = compute.calls('insert').length;
+      const run = await runCliAsync(['run', '--issue', '78', '--json'], { cwd, env });
+      expect(run.status, run.stdout).toBe(1);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        error: { kind: 'failure', message: 'cannot check issue #78 for a live session: us-central1-b could not be listed', details: { unreachable: [{ location: 'us-central1-b' }] } },
+      });
+      expect(compute.calls('insert')).toHaveLength(before);
+    } finally {
+      compute.unreachableZones.clear();
+    }
+  });
+});
+
+describe('agentium run interrupted against the fake GCP', () => {
+  let compute: FakeCompute;
+  let cwd: string;
+  const env = { METADATA_SERVER_DETECTION: 'none', GCE_METADATA_HOST: '127.0.0.1:9' };
+
+  beforeAll(async () => {
+    // Operations take 3 s, as real ones take many: the signal arrives while the CLI waits on one.
+    compute = await startFakeCompute({ zones: ['us-central1-a', 'us-central1-b'], operationMs: 3_000 });
+    cwd = writeConfig('gcp', [gcpSection(compute)]);
+  });
+  afterAll(async () => compute.close());
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s while the VM is being created deletes it, says so and exits 1', { timeout: perCli }, async (signal) => {
+    const before = compute.calls('delete').length;
+    const result = await runCliAndInterrupt(['run', '--issue', '79', '--json'], { cwd, env, signal, when: /creating agentium-79-\S+ in us-central1-a/ });
+
+    expect(result.stderr).toContain(`${signal}: cancelling session agentium-79-`);
+    expect(result.status, result.stderr).toBe(1);
+    const { error } = JSON.parse(result.stdout) as { error: { kind: string; message: string; details: { interrupted: string; session: string } } };
+    expect(error).toMatchObject({ kind: 'failure', message: expect.stringMatching(new RegExp(`^run interrupted by ${signal}: `)), details: { interrupted: signal } });
+    // The insert reached the fake; the cleanup deleted that instance; no other zone was tried.
+    expect(compute.calls('insert').filter((r) => (r.json as { name: string }).name === error.details.session)).toHaveLength(1);
+    expect(compute.calls('delete').slice(before).map((r) => r.path.split('/').at(-1))).toEqual([error.details.session]);
+    expect(compute.instances()).toEqual([]);
   });
 });
