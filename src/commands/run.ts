@@ -158,7 +158,7 @@ export function describePlan(plan: SessionPlan, awsRegion?: string): string {
       'limits',
       `${container.limits.cpus} CPUs, ${gib(container.limits.memoryBytes)} memory (no swap), ${container.limits.pids} processes, read-only root, all capabilities dropped`,
     ],
-    ['network', container.network.allow.length > 0 ? `internal; egress only via proxy to ${container.network.allow.join(', ')}` : 'internal; no egress'],
+    ['network', container.network.allow.length > 0 ? `internal; no egress (the proxy that will allow ${container.network.allow.join(', ')} is not built yet)` : 'internal; no egress'],
     ['controller', session.controller.image],
   ];
   const width = Math.max(...rows.map(([key]) => key.length));

@@ -120,7 +120,7 @@ const agent = v.strictObject({
   name: withDefault(v.pipe(v.string(), v.regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and -')), 'claude-code', 'Agent name, shown in status and PR text.'),
   image: withDefault(pinnedImage, 'ghcr.io/agentium/agent-claude-code:0.1.0', 'Agent container image, pinned by version or digest.'),
   command: v.optional(described(v.pipe(v.array(v.string()), v.minLength(1)), 'Command run in the agent image (default: the image entrypoint).')),
-  llmKeySecret: v.optional(described(secretReference, 'Secret holding the LLM API key; injected by the egress proxy, never given to the agent.')),
+  llmKeySecret: v.optional(described(secretReference, 'Secret holding the LLM API key; the controller reads it and never gives it to the agent (the egress proxy that will add it to model API requests is not built yet).')),
   timeout: withDefault(duration, '90m', 'The agent is killed after this long; the session still reports and cleans up.'),
   cpus: withDefault(v.pipe(v.number(), v.gtValue(0), v.maxValue(64)), 2, 'CPU limit of the agent container.'),
   memory: withDefault(byteSize, '4g', 'Memory limit (swap is set equal: no extra swap).'),
@@ -138,7 +138,7 @@ const controller = v.strictObject({
 });
 
 const egress = v.strictObject({
-  allow: withDefault(v.array(hostname), ['api.anthropic.com'], 'Hosts the agent may reach through the proxy (port 443 only).'),
+  allow: withDefault(v.array(hostname), ['api.anthropic.com'], 'Hosts the agent may reach through the allowlisting proxy (port 443 only). The proxy is not built yet: until it is, the agent network has no way out at all.'),
 });
 
 const policy = v.strictObject({

@@ -59,7 +59,9 @@ export function agentContainerPlan(spec: SessionSpec): AgentContainerPlan {
     network: {
       name: agentNetworkName(spec),
       internal: true,
-      egress: spec.egress.allow.length > 0 ? 'proxy allowlist' : 'none',
+      // What the controller enforces today: it attaches no egress gateway yet (the allowlisting
+      // proxy is a later step), so the network has no way out whatever egress.allow lists.
+      egress: 'none',
       allow: [...spec.egress.allow],
     },
     mounts: [
