@@ -8,6 +8,8 @@ import { isMap, LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import * as v from 'valibot';
 import { ConfigError } from '../errors.js';
+import { lifetimeRange } from '../session/spec.js';
+import { parseDuration } from './duration.js';
 import { configSchema, type AgentiumConfig, type ProviderName } from './schema.js';
 import { configJsonSchemaObject } from './json-schema.js';
 
@@ -19,12 +21,31 @@ export interface LoadConfigOptions {
   /** When false, a missing file is fine (all settings may come from env and flags). */
   mustExist: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Flag overrides, already shaped like the config (e.g. `{ repo: 'a/b' }`), each tagged with its flag. */
-  flags?: Array<{ flag: string; path: string[]; value: unknown }>;
+  /** Flag overrides, each tagged with its flag; an undefined value means the flag was not given. */
+  flags?: FlagValue[];
 }
 
-/** Environment variables that start with AGENTIUM_ but are not config keys. */
-const nonConfigEnv = new Set(['AGENTIUM_DEBUG']);
+/** One flag's value and the config key it sets, e.g. `{ flag: '--repo', path: ['repo'], value: 'a/b' }`. */
+export interface FlagValue {
+  flag: string;
+  path: string[];
+  value: unknown;
+}
+
+/**
+ * Agentium's own `AGENTIUM_*` variables that are not config keys. The loader ignores them, so a
+ * controller or a test harness that sets them never breaks a CLI started from the same shell.
+ */
+export const ownEnvNames: ReadonlySet<string> = new Set([
+  'AGENTIUM_DEBUG', // CLI: print stack traces of unexpected errors
+  'AGENTIUM_SESSION_FILE', // controller: where the session spec is
+  'AGENTIUM_STATE_DIR', // controller: where its state is kept
+  'AGENTIUM_PROMPT_FILE', // agent container: the prompt
+  'AGENTIUM_ISSUE', // agent container: the issue number
+  'AGENTIUM_BRANCH', // agent container: the branch
+  'AGENTIUM_GIT_TOKEN', // git credential helper (one git child process only)
+  'AGENTIUM_GIT_HOST', // git credential helper
+]);
 
 interface YamlSource {
   path: string;
@@ -32,7 +53,8 @@ interface YamlSource {
   lines: LineCounter;
 }
 
-type Origin = { kind: 'flag'; flag: string } | { kind: 'env'; name: string } | { kind: 'file' };
+/** Where a key's value came from when not from the file. */
+type Origin = { kind: 'flag'; flag: string } | { kind: 'env'; name: string };
 
 export interface LoadedConfig {
   config: AgentiumConfig;
@@ -53,20 +75,51 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     setIn(merged, path, value);
     origins.set(path.join('.'), { kind: 'env', name });
   }
-  for (const { flag, path, value } of options.flags ?? []) {
+  return { config: validate(merged, source, origins, options.flags ?? []), file: source?.path };
+}
+
+/**
+ * Check values given one at a time (`init`'s flags), before anything is written: the schema's
+ * complaints about these keys only, naming each value's flag. Keys not given are not required here.
+ */
+export function checkFlags(flags: readonly FlagValue[]): void {
+  const problems = problemsOf(flags);
+  const origins = new Map<string, Origin>(flags.map(({ flag, path }) => [path.join('.'), { kind: 'flag', flag }]));
+  if (problems.length > 0) throw problemsError(problems, (path) => whereIs(path, undefined, origins));
+}
+
+/** The schema's complaint about one value on its own (an answer to `init`'s question), or undefined. */
+export function valueProblem(path: string[], value: unknown): string | undefined {
+  return problemsOf([{ path, value }])[0]?.message;
+}
+
+function problemsOf(values: ReadonlyArray<{ path: string[]; value: unknown }>): Problem[] {
+  const input: ConfigInput = {};
+  for (const { path, value } of values) setIn(input, path, value);
+  const result = v.safeParse(configSchema, input);
+  if (result.success) return [];
+  const within = (problem: Problem, path: string[]) => path.every((key, index) => problem.path[index] === key);
+  return result.issues.map(toProblem).filter((problem) => values.some(({ path }) => within(problem, path)));
+}
+
+/** Where each key of a loaded config came from, for checks that run after loading (requireProviderSettings). */
+interface ConfigSources {
+  where(path: readonly string[]): string;
+  given(path: readonly string[]): boolean;
+}
+const sourcesOf = new WeakMap<AgentiumConfig, ConfigSources>();
+
+function validate(merged: ConfigInput, source: YamlSource | undefined, origins: Map<string, Origin>, flags: readonly FlagValue[]): AgentiumConfig {
+  for (const { flag, path, value } of flags) {
     if (value === undefined) continue;
     setIn(merged, path, value);
     origins.set(path.join('.'), { kind: 'flag', flag });
   }
+  const where = (path: readonly string[]) => whereIs(path, source, origins);
   const result = v.safeParse(configSchema, merged);
-  if (!result.success) {
-    const problems = result.issues.map(toProblem);
-    throw new ConfigError(describeProblems(problems, source, origins), {
-      hint: 'see docs/configuration.md for every key and its default',
-      details: { issues: problems.map(({ path, message }) => ({ key: path.join('.'), message })) },
-    });
-  }
-  return { config: result.output, file: source?.path };
+  if (!result.success) throw problemsError(result.issues.map(toProblem), where);
+  sourcesOf.set(result.output, { where, given: (path) => getIn(merged, path) !== undefined });
+  return result.output;
 }
 
 function readYamlSource(path: string, mustExist: boolean): YamlSource | undefined {
@@ -103,34 +156,47 @@ interface Problem {
 
 function toProblem(issue: v.BaseIssue<unknown>): Problem {
   const path = (issue.path ?? []).map((item) => String(item.key));
-  // valibot reports an unknown key of a strict object at the key's own path.
-  const message = issue.type === 'strict_object' ? 'unknown key' : issue.message;
-  return { path, message };
+  // valibot reports an unknown key and an absent required key of a strict object alike, at the
+  // key's own path; only the unknown key has an input (its name).
+  if (issue.type === 'strict_object' && issue.path?.at(-1)?.origin === 'key') {
+    return { path, message: issue.input === undefined ? `missing required key (or ${envNameOf(path)})` : 'unknown key' };
+  }
+  return { path, message: issue.message };
 }
 
-function describeProblems(problems: readonly Problem[], source: YamlSource | undefined, origins: Map<string, Origin>): string {
-  const lines = problems.map(({ path, message }) => `${whereIs(path, source, origins)}: ${path.length > 0 ? `"${path.join('.')}"` : 'config'}: ${message}`);
-  return lines.length === 1 ? (lines[0] ?? '') : `invalid configuration:\n  ${lines.join('\n  ')}`;
+function problemsError(problems: readonly Problem[], where: (path: readonly string[]) => string): ConfigError {
+  const lines = problems.map(({ path, message }) => `${where(path)}: ${path.length > 0 ? `"${path.join('.')}"` : 'config'}: ${message}`);
+  return new ConfigError(lines.length === 1 ? (lines[0] ?? '') : `invalid configuration:\n  ${lines.join('\n  ')}`, {
+    hint: 'see docs/configuration.md for every key and its default',
+    details: { issues: problems.map(({ path, message }) => ({ key: path.join('.'), message })) },
+  });
 }
 
 function whereIs(path: readonly string[], source: YamlSource | undefined, origins: Map<string, Origin>): string {
+  const describe = (origin: Origin) => (origin.kind === 'flag' ? `flag ${origin.flag}` : `environment variable ${origin.name}`);
   for (let depth = path.length; depth > 0; depth--) {
-    const origin = origins.get(path.slice(0, depth).map(String).join('.'));
-    if (origin?.kind === 'flag') return `flag ${origin.flag}`;
-    if (origin?.kind === 'env') return `environment variable ${origin.name}`;
+    const origin = origins.get(path.slice(0, depth).join('.'));
+    if (origin) return describe(origin);
   }
-  if (!source) return 'configuration';
-  // The key's own node when it exists; otherwise the nearest enclosing node (a missing key).
-  for (let depth = path.length; depth >= 0; depth--) {
-    const prefix = path.slice(0, depth) as Array<string | number>;
-    const node = prefix.length === 0 ? source.doc.contents : keyNodeAt(source.doc, prefix);
-    const offset = (node as { range?: [number, number, number] } | null)?.range?.[0];
-    if (offset !== undefined) {
-      const { line, col } = source.lines.linePos(offset);
-      return `${source.path}:${line}:${col}`;
-    }
+  // The key's own node when it exists; otherwise the nearest enclosing key (a missing key).
+  for (let depth = path.length; depth > 0; depth--) {
+    const position = positionOf(source, path.slice(0, depth));
+    if (position) return position;
   }
-  return source.path;
+  // A missing key whose section was started by an environment variable or flag: name that one.
+  const section = `${path.slice(0, -1).join('.')}.`;
+  const sibling = [...origins].find(([key]) => path.length > 1 && key.startsWith(section));
+  if (sibling) return describe(sibling[1]);
+  return positionOf(source, []) ?? source?.path ?? 'configuration';
+}
+
+function positionOf(source: YamlSource | undefined, path: readonly string[]): string | undefined {
+  if (!source) return undefined;
+  const node = path.length === 0 ? source.doc.contents : keyNodeAt(source.doc, [...path]);
+  const offset = (node as { range?: [number, number, number] } | null)?.range?.[0];
+  if (offset === undefined) return undefined;
+  const { line, col } = source.lines.linePos(offset);
+  return `${source.path}:${line}:${col}`;
 }
 
 /** The key node (not the value) at a path, so positions point at the key the user wrote. */
@@ -144,7 +210,7 @@ function keyNodeAt(doc: Document.Parsed, path: Array<string | number>): unknown 
   return doc.getIn(path, true);
 }
 
-function setIn(target: ConfigInput, path: string[], value: unknown): void {
+export function setIn(target: ConfigInput, path: string[], value: unknown): void {
   let cursor: Record<string, unknown> = target;
   for (const key of path.slice(0, -1)) {
     const next = cursor[key];
@@ -152,6 +218,10 @@ function setIn(target: ConfigInput, path: string[], value: unknown): void {
     cursor = cursor[key] as Record<string, unknown>;
   }
   cursor[path[path.length - 1] as string] = value;
+}
+
+function getIn(target: ConfigInput, path: readonly string[]): unknown {
+  return path.reduce<unknown>((cursor, key) => (typeof cursor === 'object' && cursor !== null ? (cursor as ConfigInput)[key] : undefined), target);
 }
 
 interface EnvKey {
@@ -180,19 +250,67 @@ export function envKeys(): Map<string, EnvKey> {
   return keys;
 }
 
+/**
+ * `AGENTIUM_*` variables that name a config key are read; Agentium's own (`ownEnvNames`) are
+ * ignored; one that looks like a config key but is none (a typo) is an error, so a misspelt
+ * setting never goes unnoticed. Any other `AGENTIUM_*` name belongs to someone else and is left alone.
+ */
 function configFromEnv(env: NodeJS.ProcessEnv): Array<{ name: string; path: string[]; value: unknown }> {
-  const names = Object.keys(env).filter((name) => name.startsWith('AGENTIUM_') && !nonConfigEnv.has(name));
+  const names = Object.keys(env).filter((name) => name.startsWith('AGENTIUM_') && !ownEnvNames.has(name));
   if (names.length === 0) return [];
   const keys = envKeys();
-  return names.sort().map((name) => {
+  const keyNames = [...keys.keys()];
+  const read: Array<{ name: string; path: string[]; value: unknown }> = [];
+  for (const name of names.sort()) {
     const key = keys.get(name);
-    if (!key) {
-      throw new ConfigError(`environment variable ${name} is not a configuration key`, {
+    if (key) read.push({ name, path: key.path, value: fromEnvText(env[name] ?? '', key.type) });
+    else if (looksLikeConfigKey(name, keyNames)) {
+      throw new ConfigError(`environment variable ${name} is not a configuration key; did you mean ${likelyMeant(name, keyNames)}?`, {
         hint: 'AGENTIUM_* variables map to config keys, e.g. AGENTIUM_GCP_PROJECT for gcp.project (docs/configuration.md)',
       });
     }
-    return { name, path: key.path, value: fromEnvText(env[name] ?? '', key.type) };
-  });
+  }
+  return read;
+}
+
+/**
+ * A typo of a config key: its first word is a top-level key or section (`AGENTIUM_GCP_PROJET`,
+ * `AGENTIUM_REPOSITORY`), one edit away from one (`AGENTIUM_GPC_PROJECT`), or it is the end of a
+ * key's name with the section left out (`AGENTIUM_REGION`).
+ */
+function looksLikeConfigKey(name: string, keyNames: readonly string[]): boolean {
+  const words = name.slice('AGENTIUM_'.length);
+  const first = words.split('_')[0] ?? '';
+  const sections = new Set(keyNames.map((key) => key.slice('AGENTIUM_'.length).split('_')[0] ?? ''));
+  return (
+    [...sections].some((section) => first.startsWith(section) || editDistance(first, section) <= 1) ||
+    keyNames.some((key) => key.endsWith(`_${words}`))
+  );
+}
+
+/** The keys a typo most likely meant: those ending in its words, else the one fewest edits away. */
+function likelyMeant(name: string, keyNames: readonly string[]): string {
+  const endingWith = keyNames.filter((key) => key.endsWith(`_${name.slice('AGENTIUM_'.length)}`));
+  if (endingWith.length > 0) return endingWith.join(' or ');
+  return keyNames.reduce((best, key) => (editDistance(name, key) < editDistance(name, best) ? key : best));
+}
+
+/** Edits (insert, delete, replace, swap of neighbours) that turn a into b. */
+function editDistance(a: string, b: string): number {
+  const width = b.length + 1;
+  const table = new Array<number>((a.length + 1) * width).fill(0);
+  const at = (i: number, j: number): number => table[i * width + j] ?? 0;
+  for (let i = 0; i <= a.length; i++) {
+    for (let j = 0; j <= b.length; j++) {
+      let edits = i + j;
+      if (i > 0 && j > 0) {
+        edits = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1));
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) edits = Math.min(edits, at(i - 2, j - 2) + 1);
+      }
+      table[i * width + j] = edits;
+    }
+  }
+  return at(a.length, b.length);
 }
 
 function fromEnvText(text: string, type: string | undefined): unknown {
@@ -209,7 +327,10 @@ function fromEnvText(text: string, type: string | undefined): unknown {
   }
 }
 
-/** Settings a provider needs that have no sensible default; reported only when really needed. */
+/**
+ * What a session on this provider needs beyond the schema: settings with no sensible default
+ * (reported only when really needed), and a lifetime and agent timeout the provider allows.
+ */
 export function requireProviderSettings(config: AgentiumConfig, provider: ProviderName): void {
   const missing: string[] = [];
   if (!config.repo) missing.push('repo');
@@ -225,4 +346,28 @@ export function requireProviderSettings(config: AgentiumConfig, provider: Provid
       details: { missing },
     });
   }
+  const problem = sessionTimeProblem(config, provider);
+  if (problem) throw problemsError([problem], sourcesOf.get(config)?.where ?? (() => 'configuration'));
+}
+
+function sessionTimeProblem(config: AgentiumConfig, provider: ProviderName): Problem | undefined {
+  const { lifetime } = config.session;
+  const lifetimeSeconds = parseDuration(lifetime) ?? Number.NaN;
+  const range = lifetimeRange[provider];
+  if (!(lifetimeSeconds >= range.min && lifetimeSeconds <= range.max)) {
+    return {
+      path: ['session', 'lifetime'],
+      message: `${lifetime} is outside what ${provider} allows (${range.min / 60} minutes to ${range.max / 86_400} days)`,
+    };
+  }
+  const timeoutSeconds = parseDuration(config.agent.timeout) ?? Number.NaN;
+  if (!(timeoutSeconds > 0 && timeoutSeconds < lifetimeSeconds)) {
+    // Point at the agent timeout when the user set it; otherwise the lifetime is what they changed.
+    const timeoutGiven = sourcesOf.get(config)?.given(['agent', 'timeout']) ?? true;
+    return {
+      path: timeoutGiven ? ['agent', 'timeout'] : ['session', 'lifetime'],
+      message: `agent.timeout ${config.agent.timeout} must be shorter than the session lifetime ${lifetime}`,
+    };
+  }
+  return undefined;
 }

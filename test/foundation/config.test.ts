@@ -1,9 +1,11 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { envKeys, envNameOf, loadConfig, requireProviderSettings } from '../../src/config/load.js';
+import { envKeys, envNameOf, loadConfig, ownEnvNames, requireProviderSettings } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
+import { projectRoot } from '../support/cli.js';
+import { minimalConfigs, parsedConfig } from '../support/config.js';
 
 function writeConfig(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'agentium-config-'));
@@ -138,5 +140,41 @@ describe('config loader', () => {
     expect(error.message).toContain('github.appId');
     const local = loadConfig({ path: writeConfig('provider: local\nrepo: a/b\n'), mustExist: true, env: {} }).config;
     expect(() => requireProviderSettings(local, 'local')).not.toThrow();
+  });
+
+  it('knows every AGENTIUM_ variable the code itself reads or sets, and none of them is a config key', () => {
+    const sources = ['src', 'controller', 'cloud-init'].flatMap((dir) =>
+      (readdirSync(join(projectRoot, dir), { recursive: true }) as string[]).filter((file) => file.endsWith('.ts')).map((file) => join(projectRoot, dir, file)),
+    );
+    // The loader itself is left out: its comments show typos it refuses.
+    const used = new Set(sources.filter((file) => !file.endsWith(join('src', 'config', 'load.ts'))).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/\bAGENTIUM_[A-Z0-9_]*[A-Z0-9]\b/g)].map((match) => match[0])));
+    const keys = envKeys();
+    // Prefixes such as AGENTIUM_GIT_ (checked with startsWith) end in "_" and are not names.
+    expect([...used].filter((name) => !keys.has(name) && !ownEnvNames.has(name))).toEqual([]);
+    expect([...ownEnvNames].filter((name) => keys.has(name))).toEqual([]);
+  });
+
+  it('checks lifetime and agent timeout against the provider, naming the key', () => {
+    const longLived = parsedConfig({ ...minimalConfigs.aws, session: { lifetime: '30d' } });
+    expect(loadError(() => requireProviderSettings(longLived, 'aws')).message).toBe(
+      'configuration: "session.lifetime": 30d is outside what aws allows (5 minutes to 7 days)',
+    );
+    const shortLived = parsedConfig({ ...minimalConfigs.gcp, session: { lifetime: '1h' } });
+    expect(loadError(() => requireProviderSettings(shortLived, 'gcp')).message).toBe(
+      'configuration: "agent.timeout": agent.timeout 90m must be shorter than the session lifetime 1h',
+    );
+  });
+
+  it('points a too-long default agent timeout at the lifetime the user set', () => {
+    const path = writeConfig(`${minimalGcp}session:\n  lifetime: 1h\n`);
+    const { config } = loadConfig({ path, mustExist: true, env: {} });
+    expect(loadError(() => requireProviderSettings(config, 'gcp')).message).toBe(
+      `${path}:9:3: "session.lifetime": agent.timeout 90m must be shorter than the session lifetime 1h`,
+    );
+  });
+
+  it('reports a section of the wrong type as a type error, not an unknown key', () => {
+    const path = writeConfig(`${minimalGcp}policy: 5\n`);
+    expect(loadError(() => loadConfig({ path, mustExist: true, env: {} })).message).toBe(`${path}:8:1: "policy": Invalid type: Expected Object but received 5`);
   });
 });
