@@ -1,5 +1,25 @@
 import { toAgentiumError, type AgentiumError } from './errors.js';
 
+/** The EPIPE error stdout raised when its reader went away, once that happened. */
+let stdoutClosedBy: Error | undefined;
+
+/**
+ * A reader that stops early (`agentium redact | head`) is not a failure. C tools die of SIGPIPE
+ * there; Node ignores that signal, so instead the command ends quietly with exit code 0 (no message,
+ * no new exit code). Called once at start-up; any other stdout error still fails loudly.
+ */
+export function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdoutClosedBy = error;
+  });
+}
+
+/** True for the error a command saw because stdout's reader went away. */
+export function isStdoutClosed(error: unknown): boolean {
+  return stdoutClosedBy !== undefined && error === stdoutClosedBy;
+}
+
 /** `--json` output: exactly one JSON document on stdout. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -16,8 +16,8 @@ export function redactorFromEnv(names: readonly string[], env: NodeJS.ProcessEnv
   for (const name of names) {
     const value = env[name];
     if (value === undefined || value === '') {
-      throw new UsageError(`--secret-env ${name}: environment variable ${name} is not set`, {
-        hint: `export ${name} before running agentium redact, or drop --secret-env ${name}`,
+      throw new UsageError(`--secret-env ${name}: environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}`, {
+        hint: `export ${name} with the value to mask before running agentium redact, or drop --secret-env ${name}`,
       });
     }
     try {

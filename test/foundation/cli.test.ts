@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ function workdir(config?: string): string {
   return dir;
 }
 
+const awsConfig = 'provider: aws\nrepo: acme/widgets\ngithub:\n  appId: 12345\n  privateKeySecret: agentium-github-app-key\naws:\n  region: eu-west-1\n';
 const gcpConfig = 'provider: gcp\nrepo: acme/widgets\ngithub:\n  appId: 12345\n  privateKeySecret: agentium-github-app-key\ngcp:\n  project: acme-agents\n';
 
 describe('agentium CLI', () => {
@@ -23,6 +24,8 @@ describe('agentium CLI', () => {
     for (const command of ['run', 'init', 'status', 'destroy', 'redact']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(help.stdout).toContain('Examples:');
     expect(help.stdout).toContain('Exit codes:');
+    // One sentence, wrapped by commander at the width, not broken by hand after "short-lived,".
+    expect(help.stdout).toContain('on a\nshort-lived, least-privilege cloud VM that deletes itself.');
     const runHelp = runCli(['run', '--help']);
     expect(runHelp.stdout).toContain('agentium run --issue 123 --dry-run');
     const version = runCli(['--version']);
@@ -68,7 +71,10 @@ describe('agentium CLI', () => {
     ['provider settings missing', ['run', '--issue', '1', '--dry-run'], 'provider: gcp\nrepo: a/b\n', 2, /gcp\.project \(or AGENTIUM_GCP_PROJECT\)/],
     ['invalid YAML', ['run', '--issue', '1', '--dry-run'], 'provider: gcp\n  repo: [\n', 2, /\.agentium\.yaml:\d+:\d+: invalid YAML/],
     ['unknown key', ['run', '--issue', '1', '--dry-run'], `${gcpConfig}colour: blue\n`, 2, /\.agentium\.yaml:8:1: "colour": unknown key/],
-    ['lifetime out of range', ['run', '--issue', '1', '--lifetime', '200d', '--dry-run'], gcpConfig, 2, /outside what gcp allows/],
+    ['lifetime out of range', ['run', '--issue', '1', '--lifetime', '200d', '--dry-run'], gcpConfig, 2, /^(agentium: )?flag --lifetime: "session\.lifetime": 200d is outside what gcp allows \(5 minutes to 120 days\)$/m],
+    ['lifetime out of range, from the file', ['run', '--issue', '1', '--dry-run'], `${awsConfig}session:\n  lifetime: 30d\n`, 2, /\.agentium\.yaml:9:3: "session\.lifetime": 30d is outside what aws allows \(5 minutes to 7 days\)/],
+    ['agent timeout not shorter than the lifetime', ['run', '--issue', '1', '--dry-run'], `${gcpConfig}agent:\n  timeout: 3h\n`, 2, /\.agentium\.yaml:9:3: "agent\.timeout": agent\.timeout 3h must be shorter than the session lifetime 2h/],
+    ['required key missing from a section', ['run', '--issue', '1', '--dry-run'], 'provider: gcp\nrepo: acme/widgets\ngithub:\n  appId: 1\n  privateKeySecret: k\ngcp:\n  zones: [us-central1-a]\n', 2, /\.agentium\.yaml:6:1: "gcp\.project": missing required key \(or AGENTIUM_GCP_PROJECT\)/],
     ['conflicting flags', ['run', '--issue', '1', '--local', '--provider', 'gcp', '--dry-run'], gcpConfig, 2, /--local conflicts with --provider gcp/],
     ['unreadable config file', ['run', '--issue', '1', '--config', 'nope.yaml', '--dry-run'], undefined, 2, /cannot read config file nope\.yaml/],
     ['unknown provider', ['run', '--issue', '1', '--provider', 'azure', '--dry-run'], gcpConfig, 2, /argument 'azure' is invalid/],
@@ -89,6 +95,38 @@ describe('agentium CLI', () => {
     });
   }
 
+  it('reports every required key missing from a section, at the section, never as an unknown key', () => {
+    const config = 'provider: gcp\nrepo: acme/widgets\ngithub:\n  appId: 1\ngcp:\n  zones: [us-central1-a]\n';
+    const result = runCli(['run', '--issue', '3', '--dry-run'], { cwd: workdir(config) });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('.agentium.yaml:3:1: "github.privateKeySecret": missing required key (or AGENTIUM_GITHUB_PRIVATE_KEY_SECRET)\n');
+    expect(result.stderr).toContain('.agentium.yaml:5:1: "gcp.project": missing required key (or AGENTIUM_GCP_PROJECT)\n');
+    expect(result.stderr).not.toContain('unknown key');
+  });
+
+  it('names the environment variable that started a section with a required key missing', () => {
+    const result = runCli(['run', '--issue', '3', '--dry-run'], { cwd: workdir('provider: gcp\nrepo: acme/widgets\ngcp:\n  project: acme-agents\n'), env: { AGENTIUM_GITHUB_APP_ID: '5' } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^agentium: environment variable AGENTIUM_GITHUB_APP_ID: "github\.privateKeySecret": missing required key \(or AGENTIUM_GITHUB_PRIVATE_KEY_SECRET\)$/m);
+  });
+
+  it("ignores Agentium's own and unrelated AGENTIUM_ variables, and refuses misspelt config keys", () => {
+    const cwd = workdir(gcpConfig);
+    const unrelated = { AGENTIUM_STATE_DIR: '/tmp/state', AGENTIUM_SESSION_FILE: '/tmp/session.json', AGENTIUM_DEBUG: '1', AGENTIUM_BUILD_NUMBER: '77' };
+    expect(runCli(['run', '--issue', '1', '--dry-run', '--json'], { cwd, env: unrelated }).status).toBe(0);
+    const typos: Array<[string, string]> = [
+      ['AGENTIUM_GCP_PROJET', 'AGENTIUM_GCP_PROJECT'],
+      ['AGENTIUM_GPC_PROJECT', 'AGENTIUM_GCP_PROJECT'],
+      ['AGENTIUM_SESSION_LIFETIM', 'AGENTIUM_SESSION_LIFETIME'],
+      ['AGENTIUM_REGION', 'AGENTIUM_AWS_REGION'],
+    ];
+    for (const [typo, meant] of typos) {
+      const result = runCli(['run', '--issue', '1', '--dry-run'], { cwd, env: { [typo]: 'x' } });
+      expect(result.status, typo).toBe(2);
+      expect(result.stderr).toContain(`environment variable ${typo} is not a configuration key; did you mean ${meant}?`);
+    }
+  });
+
   it('init writes a valid config non-interactively and refuses to overwrite without --force', () => {
     const cwd = workdir();
     const args = ['init', '--provider', 'gcp', '--repo', 'acme/widgets', '--app-id', '12345', '--project', 'acme-agents', '--yes'];
@@ -102,21 +140,60 @@ describe('agentium CLI', () => {
     expect(runCli([...args, '--force'], { cwd }).status).toBe(0);
   });
 
+  /** Runs the CLI on a real pseudo-terminal (`script`, util-linux), as a person at a shell would. */
+  function onTerminal(args: string, input: string, cwd: string) {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'CI' && !name.startsWith('AGENTIUM_')));
+    return spawnSync('script', ['-qec', `${process.execPath} ${cliPath} ${args}`, '/dev/null'], { cwd, env, input, encoding: 'utf8', timeout: 20_000 });
+  }
+
   it('init asks on a terminal, re-asking for an invalid provider', () => {
     const cwd = workdir();
-    // `script` (util-linux) gives the CLI a real pseudo-terminal, as a person at a shell would.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'CI' && !name.startsWith('AGENTIUM_')));
-    const result = spawnSync('script', ['-qec', `${process.execPath} ${cliPath} init`, '/dev/null'], {
-      cwd,
-      env,
-      input: 'azure\naws\nacme/widgets\n999\n\neu-west-1\n',
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const result = onTerminal('init', 'azure\naws\nacme/widgets\n999\n\neu-west-1\n', cwd);
     expect(result.status, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout.match(/Provider \(gcp\/aws\/local\) \[gcp\]: /g)).toHaveLength(2);
+    expect(result.stdout.match(/Provider \(gcp\/aws\/local\) \[local\]: /g)).toHaveLength(2);
     const text = readFileSync(join(cwd, '.agentium.yaml'), 'utf8');
     expect(text).toContain('provider: aws\nrepo: acme/widgets\ngithub:\n  appId: 999\n  privateKeySecret: agentium-github-app-key\naws:\n  region: eu-west-1\n');
+  });
+
+  it('init re-asks each bad answer on a terminal as soon as it is given', () => {
+    const cwd = workdir();
+    const result = onTerminal('init --provider gcp', 'widgets\nacme/widgets\n12345\n\nBad_Project\nacme-agents\n', cwd);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    // Each complaint comes right after its own question, before the next question is asked.
+    expect(result.stdout).toMatch(/Repository \(owner\/name\): "repo": must be owner\/name; please try again\r?\nRepository \(owner\/name\): GitHub App id: /);
+    expect(result.stdout).toMatch(/GCP project id: "gcp\.project": must be a GCP project id; please try again\r?\nGCP project id: wrote /);
+    expect(readFileSync(join(cwd, '.agentium.yaml'), 'utf8')).toContain('repo: acme/widgets\ngithub:\n  appId: 12345\n  privateKeySecret: agentium-github-app-key\ngcp:\n  project: acme-agents\n');
+  });
+
+  it('init on a terminal refuses a bad flag before asking anything', () => {
+    const cwd = workdir();
+    const result = onTerminal('init --repo nope', 'gcp\n', cwd);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toMatch(/^agentium: flag --repo: "repo": must be owner\/name\r?$/m);
+    expect(result.stdout).not.toContain('Provider');
+    expect(existsSync(join(cwd, '.agentium.yaml'))).toBe(false);
+  });
+
+  it('init --yes names the bad flag and the real file, and writes nothing', () => {
+    const cwd = workdir();
+    const result = runCli(['init', '--yes', '--repo', 'bad', '-c', 'w.yaml'], { cwd });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^agentium: flag --repo: "repo": must be owner\/name$/m);
+    expect(result.stderr).not.toContain('.tmp');
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('init --yes takes the same default provider as the questions: the config default, local', () => {
+    const cwd = workdir();
+    expect(runCli(['init', '--yes', '--repo', 'acme/widgets'], { cwd }).status).toBe(0);
+    expect(readFileSync(join(cwd, '.agentium.yaml'), 'utf8')).toMatch(/^provider: local\nrepo: acme\/widgets\n$/m);
+  });
+
+  it('init without a terminal hints with a command line for the chosen provider', () => {
+    const aws = runCli(['init', '--provider', 'aws'], { cwd: workdir() });
+    expect(aws.stderr).toContain('hint: e.g. agentium init --provider aws --repo acme/widgets --app-id 12345 --region eu-west-1 --yes');
+    const gcp = runCli(['init', '--provider', 'gcp'], { cwd: workdir() });
+    expect(gcp.stderr).toContain('hint: e.g. agentium init --provider gcp --repo acme/widgets --app-id 12345 --project my-project --yes');
   });
 
   it('init without a terminal names the flags it needs and writes nothing', () => {

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { redactorFromEnv } from '../../src/commands/redact.js';
@@ -35,10 +37,32 @@ describe('agentium redact (built CLI)', () => {
     const unset = agentium(['redact', '--secret-env', 'NOT_SET_ANYWHERE'], 'x');
     expect(unset.status).toBe(2);
     expect(unset.stderr).toContain('NOT_SET_ANYWHERE is not set');
+    const empty = agentium(['redact', '--secret-env', 'EMPTY'], 'x', { EMPTY: '' });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('environment variable EMPTY is empty');
     const short = agentium(['redact', '--secret-env', 'SHORT'], 'x', { SHORT: 'abc' });
     expect(short.status).toBe(2);
     expect(short.stderr).toContain('too short');
     expect(short.stderr).not.toContain('abc');
+  });
+});
+
+describe('agentium redact with a reader that stops early', () => {
+  /** Runs `<input> | agentium redact | head -2`; reports redact's own exit status and stderr. */
+  function intoHead(input: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'agentium-redact-'));
+    const stderrFile = join(dir, 'stderr');
+    const script = `( ${input} ) | "${process.execPath}" "${cli}" redact 2>"${stderrFile}" | head -2 >/dev/null; echo "\${PIPESTATUS[1]}"`;
+    const result = spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 20_000 });
+    return { status: result.stdout.trim(), stderr: readFileSync(stderrFile, 'utf8') };
+  }
+
+  it('ends quietly with exit 0 when stdout closes (agentium redact | head)', () => {
+    expect(intoHead('yes x | head -200000')).toEqual({ status: '0', stderr: '' });
+  });
+
+  it('stops reading an endless stdin once stdout is gone', () => {
+    expect(intoHead('yes x')).toEqual({ status: '0', stderr: '' });
   });
 });
 
