@@ -42,7 +42,7 @@ function described<T extends v.GenericSchema>(schema: T, description: string) {
 
 const github = v.strictObject({
   appId: described(
-    v.union([v.pipe(v.number(), v.integer(), v.minValue(1)), v.pipe(v.string(), v.regex(/^(\d+|Iv[0-9A-Za-z.]+)$/))], 'must be a GitHub App id or client id'),
+    v.union([v.pipe(v.number(), v.integer(), v.minValue(1)), v.pipe(v.string(), v.regex(/^(\d+|Iv[0-9A-Za-z.]+)$/, 'must be a GitHub App id (digits) or client id (Iv…)'))], 'must be a GitHub App id or client id'),
     'GitHub App id (or client id) used as the JWT issuer.',
   ),
   installationId: v.optional(
