@@ -6,7 +6,8 @@
  *     by GITHUB_APP_PRIVATE_KEY_FILE (or a file named like the secret in ~/.agentium/secrets);
  *   - or, with no App configured, GITHUB_TOKEN (a token for your own repositories). Commits are
  *     then authored by GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL (default agentium <agentium@users.noreply.github.com>).
- * (Not AGENTIUM_* names: the config loader rejects unknown AGENTIUM_ variables.)
+ * (Not AGENTIUM_* names: those belong to the config, and the loader refuses ones that look like a
+ * misspelt key.)
  */
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
