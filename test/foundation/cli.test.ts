@@ -62,6 +62,10 @@ describe('agentium CLI', () => {
     expect(result.stdout).toMatch(/token\s+contents:write, pull_requests:write, issues:write on widgets only/);
     expect(result.stdout).toMatch(/limits\s+2 CPUs, 4 GiB memory \(no swap\), 512 processes/);
     expect(result.stdout).toContain('--- user-data (cloud-init) ---\n#cloud-config\n');
+    // Until the egress proxy exists the agent network has no way out: the plan must not promise one.
+    expect(result.stdout).toMatch(/network\s+internal; no egress \(the proxy that will allow api\.anthropic\.com is not built yet\)/);
+    const json = JSON.parse(runCli(['run', '--issue', '42', '--dry-run', '--json'], { cwd: workdir(gcpConfig) }).stdout) as { container: { network: unknown } };
+    expect(json.container.network).toMatchObject({ internal: true, egress: 'none', allow: ['api.anthropic.com'] });
   });
 
   const badInputs: Array<[string, string[], string | undefined, number, RegExp]> = [
