@@ -37,6 +37,9 @@ export function buildProgram(): Command {
     .version(packageJson.version, '-v, --version')
     // Set before subcommands are added so they inherit it: parse errors reach our one handler.
     .exitOverride()
+    // A fixed width, not the terminal's: help reads the same everywhere, so the build can keep the
+    // top-level help as text that bin.ts prints without loading commander (docs/performance.md).
+    .configureHelp({ helpWidth: 80 })
     .configureOutput({ outputError: () => undefined })
     .addHelpText(
       'after',
@@ -194,4 +197,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   }
 }
 
-process.exitCode = await main();
+
+/** The top-level `--help` text exactly as commander prints it; the build stores it (scripts/write-help-cache.js). */
+export function topLevelHelp(): string {
+  let text = '';
+  const program = buildProgram().configureOutput({ writeOut: (chunk) => (text += chunk) });
+  program.outputHelp();
+  return text;
+}

@@ -33,6 +33,24 @@ describe('agentium CLI', () => {
     expect(version.stdout.trim()).toBe(expected);
   });
 
+  it('answers --help and --version from what the build stored, exactly as commander does, without loading it', () => {
+    // `agentium help` always goes through commander; `--help` alone is printed from dist/help.txt.
+    const live = runCli(['help']);
+    expect(live.status).toBe(0);
+    for (const flag of ['--help', '-h']) expect(runCli([flag])).toEqual({ status: 0, stdout: live.stdout, stderr: '' });
+    const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) expect(runCli([flag])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+    const cwd = workdir();
+    const log = join(cwd, 'imports.log');
+    for (const flag of ['--help', '--version']) {
+      writeFileSync(log, '');
+      expect(runCli([flag], { cwd, env: { RECORD_IMPORTS_LOG: log }, nodeArgs: ['--import', join(projectRoot, 'test/support/record-imports.mjs')] }).status).toBe(0);
+      const imports = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      expect(imports.some((url) => url.includes('/dist/src/bin.js'))).toBe(true);
+      expect(imports.filter((url) => /commander|\/dist\/src\/cli\.js/.test(url))).toEqual([]);
+    }
+  });
+
   it('prints the DESIGN §3 JSON plan for GCP without credentials or network', () => {
     const result = runCli(['run', '--issue', '42', '--dry-run', '--json'], { cwd: workdir(gcpConfig) });
     expect(result.status).toBe(0);
@@ -252,7 +270,7 @@ describe('start-up cost', () => {
       });
       expect(result.status).toBe(0);
       const imports = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-      expect(imports.some((url) => url.includes('/dist/src/cli.js'))).toBe(true);
+      expect(imports.some((url) => url.includes('/dist/src/bin.js'))).toBe(true);
       expect(imports.filter((url) => heavy.test(url))).toEqual([]);
     });
   }

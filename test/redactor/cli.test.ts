@@ -9,7 +9,7 @@ import { UsageError } from '../../src/errors.js';
 import { random } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = `${root}dist/src/cli.js`;
+const cli = `${root}dist/src/bin.js`;
 
 function agentium(args: string[], input: string, env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [cli, ...args], { input, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
