@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { AgentiumError, NotFoundError } from '../errors.js';
 import { printJson, progress } from '../output.js';
@@ -69,8 +70,19 @@ export async function statusCommand(session: string | undefined, options: Status
   }
   const intervalMs = Math.max(1, Number(options.interval) || 5) * 1000;
   const stop = new AbortController();
-  process.once('SIGINT', () => stop.abort());
-  while (!stop.signal.aborted) {
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await watchStatus(providers, session, options, intervalMs, stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function watchStatus(providers: Awaited<ReturnType<typeof loadCloudProviders>>, session: string | undefined, options: StatusOptions, intervalMs: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
     const report = await collectStatus(providers, session);
     if (options.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...report })}\n`);
     else {
@@ -78,7 +90,8 @@ export async function statusCommand(session: string | undefined, options: Status
       warnUnreachable(report.unreachable);
     }
     if (session && report.sessions.every((status) => ['terminated', 'deleted', 'stopped'].includes(status.state))) return;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs).unref());
+    // A referenced timer: it is what keeps the process alive between refreshes. Ctrl-C ends the pause.
+    await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
   }
 }
 

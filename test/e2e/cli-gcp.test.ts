@@ -4,11 +4,12 @@
  * every managed instance and nothing else (SECURITY-CHECKLIST 34); an unreachable zone is never
  * hidden; Ctrl-C during `run` leaves no VM.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { managedLabel } from '../../src/labels.js';
 import { startFakeCompute, type FakeCompute } from '../fakes/gcp/compute.js';
 import { seedManaged, seedUnmanaged } from '../providers/gcp/fixtures.js';
-import { runCliAsync } from '../support/cli.js';
+import { cliPath, runCliAsync } from '../support/cli.js';
 import { gcpSection, writeConfig } from './configs.js';
 import { runCliAndInterrupt } from './interrupted-run.js';
 
@@ -68,6 +69,24 @@ describe('agentium CLI against the fake GCP', () => {
     const again = await runCliAsync(['destroy', '--all', '--yes', '--json'], { cwd, env });
     expect(again.status).toBe(0);
     expect((JSON.parse(again.stdout) as { summary: { deleted: number } }).summary.deleted).toBe(0);
+  });
+
+  it('status --watch refreshes until Ctrl-C, then exits 0', { timeout: perCli }, async () => {
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AGENTIUM_')));
+    const child = spawn(process.execPath, [cliPath, 'status', '--watch', '--interval', '1', '--json'], { cwd, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      // Interrupt after the third refresh: the watch must outlive its pauses between refreshes.
+      if (stdout.split('\n').filter(Boolean).length === 3) child.kill('SIGINT');
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(status, stderr).toBe(0);
+    const reports = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { at: string; sessions: unknown[] });
+    expect(reports.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(reports.map((report) => report.at)).size).toBe(reports.length);
   });
 
   it('destroy --all refuses to run unconfirmed off a terminal and deletes nothing', { timeout: perCli }, async () => {
