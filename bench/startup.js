@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const runs = Number(process.argv[2] ?? 30);
-const cli = fileURLToPath(new URL('../dist/src/bin.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), 'agentium-bench-startup-'));
 writeFileSync(
   join(cwd, '.agentium.yaml'),

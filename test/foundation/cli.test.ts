@@ -46,8 +46,9 @@ describe('agentium CLI', () => {
       writeFileSync(log, '');
       expect(runCli([flag], { cwd, env: { RECORD_IMPORTS_LOG: log }, nodeArgs: ['--import', join(projectRoot, 'test/support/record-imports.mjs')] }).status).toBe(0);
       const imports = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-      expect(imports.some((url) => url.includes('/dist/src/bin.js'))).toBe(true);
-      expect(imports.filter((url) => /commander|\/dist\/src\/cli\.js/.test(url))).toEqual([]);
+      expect(imports.some((url) => url.endsWith('/dist/cli/bin.js'))).toBe(true);
+      // Nothing but the entry file: no CLI chunk, no commander.
+      expect(imports.filter((url) => url.startsWith('file:') && !url.endsWith('/dist/cli/bin.js'))).toEqual([]);
     }
   });
 
@@ -270,7 +271,7 @@ describe('start-up cost', () => {
       });
       expect(result.status).toBe(0);
       const imports = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-      expect(imports.some((url) => url.includes('/dist/src/bin.js'))).toBe(true);
+      expect(imports.some((url) => url.endsWith('/dist/cli/bin.js'))).toBe(true);
       expect(imports.filter((url) => heavy.test(url))).toEqual([]);
     });
   }

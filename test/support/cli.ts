@@ -1,9 +1,9 @@
-/** Runs the built CLI (`dist/src/bin.js`) as a real child process, as a user would. */
+/** Runs the built CLI (`dist/cli/bin.js`, the bundle that `bin.agentium` points at) as a real child process, as a user would. */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const cliPath = fileURLToPath(new URL('../../dist/src/bin.js', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
 
 export interface CliResult {
   status: number | null;
