@@ -8,8 +8,7 @@ import { isMap, LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import * as v from 'valibot';
 import { ConfigError } from '../errors.js';
-import { lifetimeRange } from '../session/spec.js';
-import { parseDuration } from './duration.js';
+import { sessionTimes } from '../session/spec.js';
 import { configSchema, type AgentiumConfig, type ProviderName } from './schema.js';
 import { configJsonSchemaObject } from './json-schema.js';
 
@@ -351,23 +350,11 @@ export function requireProviderSettings(config: AgentiumConfig, provider: Provid
 }
 
 function sessionTimeProblem(config: AgentiumConfig, provider: ProviderName): Problem | undefined {
-  const { lifetime } = config.session;
-  const lifetimeSeconds = parseDuration(lifetime) ?? Number.NaN;
-  const range = lifetimeRange[provider];
-  if (!(lifetimeSeconds >= range.min && lifetimeSeconds <= range.max)) {
-    return {
-      path: ['session', 'lifetime'],
-      message: `${lifetime} is outside what ${provider} allows (${range.min / 60} minutes to ${range.max / 86_400} days)`,
-    };
-  }
-  const timeoutSeconds = parseDuration(config.agent.timeout) ?? Number.NaN;
-  if (!(timeoutSeconds > 0 && timeoutSeconds < lifetimeSeconds)) {
-    // Point at the agent timeout when the user set it; otherwise the lifetime is what they changed.
-    const timeoutGiven = sourcesOf.get(config)?.given(['agent', 'timeout']) ?? true;
-    return {
-      path: timeoutGiven ? ['agent', 'timeout'] : ['session', 'lifetime'],
-      message: `agent.timeout ${config.agent.timeout} must be shorter than the session lifetime ${lifetime}`,
-    };
-  }
-  return undefined;
+  const times = sessionTimes(config, provider);
+  if (!('problem' in times)) return undefined;
+  const { key, message } = times.problem;
+  if (key === 'lifetime') return { path: ['session', 'lifetime'], message };
+  // Point at the agent timeout when the user set it; otherwise the lifetime is what they changed.
+  const timeoutGiven = sourcesOf.get(config)?.given(['agent', 'timeout']) ?? true;
+  return { path: timeoutGiven ? ['agent', 'timeout'] : ['session', 'lifetime'], message: `agent.timeout ${message}` };
 }

@@ -54,6 +54,28 @@ export const lifetimeRange: Record<ProviderName, { min: number; max: number }> =
   local: { min: 60, max: 7 * 86_400 },
 };
 
+/**
+ * The session lifetime and agent timeout in seconds, or what is wrong with them: the lifetime must
+ * be one the provider allows, and the agent must stop before it, leaving the controller time to
+ * finish. One check for the config loader (which names where the value came from) and the spec.
+ */
+export function sessionTimes(
+  config: Pick<AgentiumConfig, 'session' | 'agent'>,
+  provider: ProviderName,
+): { lifetimeSeconds: number; timeoutSeconds: number } | { problem: { key: 'lifetime' | 'timeout'; message: string } } {
+  const { lifetime } = config.session;
+  const lifetimeSeconds = parseDuration(lifetime) ?? Number.NaN;
+  const range = lifetimeRange[provider];
+  if (!(lifetimeSeconds >= range.min && lifetimeSeconds <= range.max)) {
+    return { problem: { key: 'lifetime', message: `${lifetime} is outside what ${provider} allows (${range.min / 60} minutes to ${range.max / 86_400} days)` } };
+  }
+  const timeoutSeconds = parseDuration(config.agent.timeout) ?? Number.NaN;
+  if (!(timeoutSeconds > 0 && timeoutSeconds < lifetimeSeconds)) {
+    return { problem: { key: 'timeout', message: `${config.agent.timeout} must be shorter than the session lifetime ${lifetime}` } };
+  }
+  return { lifetimeSeconds, timeoutSeconds };
+}
+
 /** The container user: a fixed non-root uid/gid (SECURITY-CHECKLIST 15). */
 export const agentUser = '1000:1000';
 
@@ -80,21 +102,13 @@ export function buildSessionSpec(config: AgentiumConfig, inputs: SessionInputs):
   if (!config.repo) throw new UsageError('no repository given: pass --repo owner/name or set "repo" in the config');
   const [owner = '', name = ''] = config.repo.split('/');
 
-  const lifetimeSeconds = parseDuration(config.session.lifetime) ?? Number.NaN;
-  const range = lifetimeRange[provider];
-  if (!(lifetimeSeconds >= range.min && lifetimeSeconds <= range.max)) {
-    throw new UsageError(
-      `session lifetime ${config.session.lifetime} is outside what ${provider} allows (${range.min / 60} minutes to ${range.max / 86_400} days)`,
-      { hint: 'set session.lifetime or --lifetime, e.g. 2h' },
-    );
+  const times = sessionTimes(config, provider);
+  if ('problem' in times) {
+    throw new UsageError(`${times.problem.key === 'lifetime' ? 'session lifetime' : 'agent.timeout'} ${times.problem.message}`, {
+      hint: times.problem.key === 'lifetime' ? 'set session.lifetime or --lifetime, e.g. 2h' : 'the controller needs time after the agent to check, push and clean up',
+    });
   }
-  const timeoutSeconds = parseDuration(config.agent.timeout) ?? Number.NaN;
-  if (!(timeoutSeconds > 0 && timeoutSeconds < lifetimeSeconds)) {
-    throw new UsageError(
-      `agent.timeout ${config.agent.timeout} must be shorter than the session lifetime ${config.session.lifetime}`,
-      { hint: 'the controller needs time after the agent to check, push and clean up' },
-    );
-  }
+  const { lifetimeSeconds, timeoutSeconds } = times;
 
   return {
     version: specVersion,
