@@ -44,8 +44,8 @@ export interface CloudOutcome<T> {
 export async function settleEachCloud<T>(providers: readonly CloudProvider[], call: (provider: CloudProvider) => Promise<T>): Promise<Array<CloudOutcome<T>>> {
   const settled = await Promise.allSettled(providers.map((provider) => call(provider)));
   if (settled.length === 1 && settled[0]?.status === 'rejected') throw settled[0].reason;
-  return settled.map((outcome, index) => {
-    const provider = providers[index]?.name ?? 'gcp';
+  return providers.map(({ name: provider }, index) => {
+    const outcome = settled[index] as PromiseSettledResult<T>;
     return outcome.status === 'fulfilled' ? { provider, value: outcome.value } : { provider, error: toAgentiumError(outcome.reason) };
   });
 }

@@ -81,7 +81,7 @@ export async function statusCommand(session: string | undefined, options: Status
   }
 }
 
-async function watchStatus(providers: Awaited<ReturnType<typeof loadCloudProviders>>, session: string | undefined, options: StatusOptions, intervalMs: number, signal: AbortSignal): Promise<void> {
+async function watchStatus(providers: CloudProvider[], session: string | undefined, options: StatusOptions, intervalMs: number, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
     const report = await collectStatus(providers, session);
     if (options.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...report })}\n`);
