@@ -44,7 +44,7 @@ async function collectStatus(providers: CloudProvider[], session: string | undef
   return { sessions: chosen, unreachable };
 }
 
-export function describeUnreachable(unreachable: readonly ProviderUnreachable[]): string {
+function describeUnreachable(unreachable: readonly ProviderUnreachable[]): string {
   return unreachable.map((entry) => (entry.location === '*' ? entry.provider : `${entry.provider} ${entry.location}`)).join(', ');
 }
 
